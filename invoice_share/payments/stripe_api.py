@@ -1,0 +1,207 @@
+"""Thin wrapper over stripe-python (10.12 to 16.x) for Checkout Sessions and webhooks.
+
+No Frappe import and no module-wide stripe settings: every gateway owns a
+``stripe.StripeClient``. Results are plain dicts, errors are StripeGatewayError.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import stripe
+
+DEFAULT_TIMEOUT = 30  # seconds per HTTP request (stripe-python's own default is 80)
+DEFAULT_MAX_NETWORK_RETRIES = 1  # retries reuse the same Idempotency-Key, so they are safe
+
+# sk_/rk_ (secret and restricted API keys) and whsec_ (webhook signing secrets); Stripe
+# itself echoes keys as e.g. "sk_test_****abcd", hence the "*".
+_SECRET_RE = re.compile(r"(?<![A-Za-z0-9])(sk|rk|whsec)_[A-Za-z0-9_*]+")
+
+
+def mask_secret(text: str) -> str:
+	"""Replace every secret key in ``text`` with e.g. ``sk_...abcd`` (its last 4 characters)."""
+	return _SECRET_RE.sub(lambda m: f"{m.group(1)}_...{m.group(0)[-4:]}", text)
+
+
+class StripeGatewayError(Exception):
+	"""A failed Stripe call; ``user_message`` never contains a secret key."""
+
+	def __init__(
+		self,
+		user_message: str,
+		*,
+		code: str | None = None,
+		http_status: int | None = None,
+		error_type: str | None = None,
+		param: str | None = None,
+		request_id: str | None = None,
+	) -> None:
+		self.user_message = mask_secret(user_message)
+		self.code = code
+		self.http_status = http_status
+		self.error_type = error_type  # e.g. "invalid_request_error", "idempotency_error"
+		self.param = param
+		self.request_id = request_id
+		super().__init__(self.user_message)
+
+	@classmethod
+	def from_stripe_error(cls, exc: stripe.StripeError) -> StripeGatewayError:
+		body = exc.json_body if isinstance(exc.json_body, dict) else {}
+		error = body.get("error") if isinstance(body.get("error"), dict) else {}
+		return cls(
+			exc.user_message or str(exc) or type(exc).__name__,
+			code=exc.code or error.get("code"),
+			http_status=exc.http_status,
+			error_type=error.get("type"),
+			param=error.get("param"),
+			request_id=getattr(exc, "request_id", None),
+		)
+
+
+class InvalidSignature(ValueError):
+	"""A webhook whose Stripe-Signature is missing, wrong or stale, or whose body is not an event."""
+
+
+def to_plain(value: Any) -> Any:
+	"""Recursively turn StripeObjects (a dict subclass before v15, not after) into dicts and lists."""
+	if isinstance(value, stripe.StripeObject) and not isinstance(value, dict):
+		value = value.to_dict(recursive=False)
+	if isinstance(value, Mapping):
+		return {key: to_plain(item) for key, item in value.items()}
+	if isinstance(value, list | tuple):
+		return [to_plain(item) for item in value]
+	return value
+
+
+class StripeGateway:
+	"""Checkout Sessions through one secret key (and optionally another API base)."""
+
+	def __init__(
+		self,
+		secret_key: str,
+		api_base: str | None = None,
+		*,
+		timeout: int = DEFAULT_TIMEOUT,
+		max_network_retries: int = DEFAULT_MAX_NETWORK_RETRIES,
+	) -> None:
+		if not secret_key or not isinstance(secret_key, str):
+			raise ValueError("A Stripe secret key is required.")
+		self._client = stripe.StripeClient(
+			secret_key,
+			# {} rather than None: stripe-python 10.x unpacks it with ** unconditionally.
+			base_addresses={"api": api_base.rstrip("/")} if api_base else {},
+			max_network_retries=max_network_retries,
+			http_client=stripe.RequestsClient(timeout=timeout),
+		)
+
+	@property
+	def _services(self) -> Any:
+		# stripe-python >= 12 groups services under client.v1 (and from 13 on warns when the
+		# old attributes are used); 10.x/11.x only have them on the client itself.
+		return getattr(self._client, "v1", None) or self._client
+
+	@property
+	def _sessions(self) -> Any:
+		return self._services.checkout.sessions
+
+	def create_checkout_session(
+		self,
+		*,
+		amount_minor: int,
+		currency: str,
+		product_name: str,
+		success_url: str,
+		cancel_url: str,
+		expires_at: int,
+		metadata: dict[str, str],
+		idempotency_key: str,
+		client_reference_id: str | None = None,
+		customer_email: str | None = None,
+		description: str | None = None,
+	) -> dict[str, Any]:
+		"""Create a one-line ``mode=payment`` session for ``amount_minor`` and return it.
+
+		``metadata`` goes on the session and on its PaymentIntent; ``description`` becomes
+		the PaymentIntent's description (Checkout Sessions have no description of their own).
+		"""
+		if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
+			raise ValueError(f"amount_minor must be a positive integer, not {amount_minor!r}.")
+		if not idempotency_key:
+			raise ValueError("An idempotency key is required.")
+		plain_metadata = {str(key): str(value) for key, value in metadata.items()}
+		payment_intent_data: dict[str, Any] = {}
+		if plain_metadata:
+			payment_intent_data["metadata"] = plain_metadata
+		if description:
+			payment_intent_data["description"] = description
+		params: dict[str, Any] = {
+			"mode": "payment",
+			"line_items": [
+				{
+					"price_data": {
+						"currency": currency.strip().lower(),
+						"unit_amount": amount_minor,
+						"product_data": {"name": product_name},
+					},
+					"quantity": 1,
+				}
+			],
+			"success_url": success_url,
+			"cancel_url": cancel_url,
+			"expires_at": int(expires_at),
+		}
+		# An empty dict would be sent as "metadata=" which Stripe reads as "unset".
+		if plain_metadata:
+			params["metadata"] = plain_metadata
+		if payment_intent_data:
+			params["payment_intent_data"] = payment_intent_data
+		if client_reference_id:
+			params["client_reference_id"] = client_reference_id
+		if customer_email:
+			params["customer_email"] = customer_email
+		return self._call(self._sessions.create, params=params, options={"idempotency_key": idempotency_key})
+
+	def retrieve_checkout_session(self, session_id: str) -> dict[str, Any]:
+		"""Fetch a session by id."""
+		return self._call(self._sessions.retrieve, _session_id(session_id))
+
+	def expire_checkout_session(self, session_id: str) -> dict[str, Any]:
+		"""Expire an open session so it can no longer be paid."""
+		return self._call(self._sessions.expire, _session_id(session_id))
+
+	@staticmethod
+	def _call(method: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+		try:
+			return to_plain(method(*args, **kwargs))
+		except stripe.StripeError as exc:
+			# "from None": the original exception's text may carry the unmasked key.
+			raise StripeGatewayError.from_stripe_error(exc) from None
+
+
+def _session_id(session_id: str) -> str:
+	if not isinstance(session_id, str) or not session_id.strip():
+		raise ValueError("A Checkout Session id is required.")
+	return session_id.strip()
+
+
+def construct_event(
+	payload: bytes, sig_header: str | None, secret: str, tolerance: int = 300
+) -> dict[str, Any]:
+	"""Verify a webhook's ``Stripe-Signature`` header and return the event as a plain dict."""
+	if not sig_header:
+		raise InvalidSignature("Missing Stripe-Signature header.")
+	if not secret:
+		raise InvalidSignature("No webhook signing secret is configured.")
+	try:
+		event = stripe.Webhook.construct_event(payload, sig_header, secret, tolerance)
+	except stripe.SignatureVerificationError as exc:
+		raise InvalidSignature(mask_secret(exc.user_message or str(exc))) from None
+	except (ValueError, TypeError, KeyError, AttributeError):
+		# Signed but not a JSON object (or not UTF-8).
+		raise InvalidSignature("The webhook payload is not a valid Stripe event.") from None
+	plain = to_plain(event)
+	if not isinstance(plain, dict) or not plain.get("type"):
+		raise InvalidSignature("The webhook payload is not a valid Stripe event.")
+	return plain
