@@ -1,0 +1,190 @@
+"""The whitelisted surface, for the desk and for integrators (`/api/method/invoice_share.api.*`).
+
+Each method parses its arguments, checks permission on the Sales Invoice, calls the module that
+does the work and answers JSON. Guest methods answer every bad token with the same 404.
+"""
+
+import frappe
+from frappe import _
+from frappe.rate_limiter import rate_limit
+from frappe.utils import validate_email_address
+from werkzeug.wrappers import Response
+
+from invoice_share import downloads, guest, params, pdf, sharing, summary
+from invoice_share.exceptions import InvalidArgument
+from invoice_share.utils import get_settings, iso, load_invoice
+
+# Share links
+
+
+@frappe.whitelist(methods=["POST"])
+def generate_share_link(
+	sales_invoice: str | None = None, regenerate: str | int | None = 0, expires_on: str | None = None
+) -> dict:
+	"""Share the invoice; with an Active link, say so (its token is gone) unless `regenerate`."""
+	invoice = load_invoice(sales_invoice, "write")
+	issued = sharing.issue_link(
+		invoice, regenerate=_flag(regenerate, "regenerate"), expires_on=expires_on or None
+	)
+	return {
+		"share_token": issued.token,
+		"share_url": sharing.share_url(issued.token) if issued.token else None,
+		"already_shared": issued.already_shared,
+		"share_token_created_at": iso(issued.link.creation),
+		"expires_on": iso(issued.link.expires_on),
+	}
+
+
+@frappe.whitelist(methods=["POST"])
+def revoke_share_link(sales_invoice: str | None = None) -> dict:
+	invoice = load_invoice(sales_invoice, "write")
+	return {"revoked": sharing.revoke_links(invoice.name)}
+
+
+@frappe.whitelist(methods=["GET", "POST"])
+def get_share_status(sales_invoice: str | None = None) -> dict:
+	invoice = load_invoice(sales_invoice, "read")
+	return sharing.share_status(invoice)
+
+
+@frappe.whitelist(methods=["POST"])
+def email_share_link(
+	sales_invoice: str | None = None,
+	recipients: str | list | None = None,
+	regenerate: str | int | None = 0,
+) -> dict:
+	invoice = load_invoice(sales_invoice, "write")
+	to = _recipients(recipients) or sharing.default_recipients(invoice)
+	if not to:
+		frappe.throw(
+			_("Customer {0} has no email address. Give the recipients.").format(
+				frappe.bold(invoice.customer)
+			),
+			exc=InvalidArgument,
+			title=_("No Recipient"),
+		)
+	return sharing.email_link(invoice, recipients=to, regenerate=_flag(regenerate, "regenerate"))
+
+
+# Download links
+
+
+@frappe.whitelist(methods=["GET", "POST", "PUT"])
+def get_download_link(sales_invoice: str | None = None, seconds_valid: str | int | None = None) -> dict:
+	invoice = load_invoice(sales_invoice, "read")
+	if seconds_valid in (None, ""):
+		seconds = get_settings().download_link_lifetime
+	else:
+		seconds = params.parse_whole_number(seconds_valid)
+	return downloads.issue(invoice, downloads.validate_lifetime(seconds))
+
+
+# Guest routes
+
+
+@frappe.whitelist(allow_guest=True, methods=["GET"])
+@rate_limit(limit=guest.SUMMARY_LIMIT, seconds=guest.WINDOW_SECONDS)
+def shared_invoice(token=None):
+	"""The JSON summary a buyer (or a custom front end) may see."""
+	row = sharing.resolve_token(token)
+	if row is None:
+		return guest.not_found_json()
+	sharing.record_view(row)
+	return guest.json_response(summary.guest_summary(frappe.get_doc("Sales Invoice", row.sales_invoice)))
+
+
+@frappe.whitelist(allow_guest=True, methods=["GET"])
+@rate_limit(limit=guest.PDF_LIMIT, seconds=guest.WINDOW_SECONDS)
+def shared_invoice_pdf(token=None):
+	row = sharing.resolve_token(token)
+	if row is None:
+		return guest.not_found_json()
+	invoice = frappe.get_doc("Sales Invoice", row.sales_invoice)
+	data, _from_cache = pdf.get_pdf(invoice)
+	sharing.record_download(row)
+	return guest.with_headers(pdf.pdf_response(data, pdf.filename(invoice)), guest.PRIVATE_HEADERS)
+
+
+@frappe.whitelist(allow_guest=True, methods=["GET"])
+@rate_limit(limit=guest.PDF_LIMIT, seconds=guest.WINDOW_SECONDS)
+def signed_invoice_pdf(token=None):
+	"""The PDF behind a signed download link, while the signature is valid."""
+	invoice = downloads.resolve(token)
+	if invoice is None:
+		return guest.not_found_json()
+	data, _from_cache = pdf.get_pdf(invoice)
+	return guest.with_headers(pdf.pdf_response(data, pdf.filename(invoice)), guest.PRIVATE_HEADERS)
+
+
+# Payments
+
+
+@frappe.whitelist(methods=["POST"])
+def create_payment_link(sales_invoice: str | None = None) -> dict:
+	"""A Stripe Checkout URL for the outstanding amount (Lago's `payment_url`)."""
+	from invoice_share.payments import checkout
+
+	invoice = load_invoice(sales_invoice, "write")
+	return checkout.payment_link_details(checkout.checkout_for(invoice))
+
+
+@frappe.whitelist(allow_guest=True, methods=["POST"])
+@rate_limit(limit=guest.CHECKOUT_LIMIT, seconds=guest.WINDOW_SECONDS)
+def start_checkout(token=None, redirect=None):
+	"""The buyer's "Pay now": `{id, url}`, or a 303 to Stripe when the page's form posts."""
+	from invoice_share.payments import checkout
+
+	row = sharing.resolve_token(token)
+	if row is None:
+		return guest.not_found_json()
+	invoice = frappe.get_doc("Sales Invoice", row.sales_invoice)
+	link = checkout.checkout_for(invoice, share_link=row.name)
+	session = {"id": link.checkout_session_id, "url": link.payment_url}
+	if params.parse_flag(redirect):
+		return guest.with_headers(
+			Response(status=303, headers={"Location": link.payment_url}), guest.PRIVATE_HEADERS
+		)
+	return guest.json_response(session)
+
+
+@frappe.whitelist(allow_guest=True, methods=["POST"])
+@rate_limit(limit=guest.WEBHOOK_LIMIT, seconds=guest.WINDOW_SECONDS)
+def stripe_webhook():
+	"""Stripe's events: 200 for a correctly signed event, 400 otherwise."""
+	from invoice_share.payments import webhook
+
+	return webhook.handle(frappe.request.get_data(), frappe.get_request_header("Stripe-Signature"))
+
+
+# Argument parsing
+
+
+def _flag(value, name: str) -> bool:
+	parsed = params.parse_flag(value)
+	if parsed is None:
+		frappe.throw(_("{0} must be 0 or 1.").format(name), exc=InvalidArgument, title=_("Invalid Argument"))
+	return parsed
+
+
+def _recipients(value) -> list[str]:
+	if value in (None, "", []):
+		return []
+	if isinstance(value, str):
+		value = (
+			frappe.parse_json(value) if value.strip().startswith("[") else value.replace(";", ",").split(",")
+		)
+	if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+		frappe.throw(
+			_("recipients must be a list of email addresses."),
+			exc=InvalidArgument,
+			title=_("Invalid Argument"),
+		)
+	emails = [v.strip() for v in value if v.strip()]
+	for email in emails:
+		if not validate_email_address(email):
+			frappe.throw(
+				_("{0} is not a valid email address.").format(frappe.bold(email)),
+				exc=InvalidArgument,
+				title=_("Invalid Argument"),
+			)
+	return emails

@@ -1,0 +1,96 @@
+"""Signed, short-lived PDF download links (Fynn's `download-link`, signed and revocable).
+
+The JWT is made and checked in `signing.py`; this module adds the site's secret and policy.
+Every invalid token (tampered, expired, foreign, signed before a rotation) gets the same 404.
+"""
+
+import time
+
+import frappe
+from frappe import _
+from frappe.utils import cint, get_url
+
+from invoice_share import signing
+from invoice_share.exceptions import InvalidArgument, InvoiceStateError
+from invoice_share.utils import get_settings, iso_from_timestamp
+
+
+def _secret() -> str:
+	return get_settings().get_password("download_link_secret", raise_exception=False) or ""
+
+
+def validate_lifetime(seconds_valid: int | None) -> int:
+	settings = get_settings()
+	maximum = cint(settings.download_link_max_lifetime)
+	if seconds_valid is None or not signing.MIN_LIFETIME_SECONDS <= seconds_valid <= maximum:
+		frappe.throw(
+			_("seconds_valid must be a whole number of seconds from {0} to {1}.").format(
+				signing.MIN_LIFETIME_SECONDS, maximum
+			),
+			exc=InvalidArgument,
+			title=_("Invalid Lifetime"),
+		)
+	return seconds_valid
+
+
+def ensure_printable(invoice) -> None:
+	"""Submitted invoices and credit notes; cancelled ones only where Print Settings allow it."""
+	if invoice.docstatus == 0:
+		frappe.throw(
+			_("Sales Invoice {0} is a draft. Submit it first.").format(frappe.bold(invoice.name)),
+			exc=InvoiceStateError,
+			title=_("Invoice Not Submitted"),
+		)
+	if invoice.docstatus == 2 and not _cancelled_printable():
+		frappe.throw(
+			_(
+				"Sales Invoice {0} is cancelled and Print Settings do not allow printing cancelled documents."
+			).format(frappe.bold(invoice.name)),
+			exc=InvoiceStateError,
+			title=_("Invoice Cancelled"),
+		)
+
+
+def issue(invoice, seconds_valid: int) -> dict:
+	ensure_printable(invoice)
+	secret = _secret()
+	if not secret:
+		frappe.throw(
+			_("The download link signing secret is missing: rotate it in Invoice Share Settings."),
+			exc=InvoiceStateError,
+			title=_("Not Configured"),
+		)
+	now = int(time.time())
+	expires_at = now + seconds_valid
+	token = signing.sign(
+		secret=secret,
+		site=frappe.local.site,
+		sales_invoice=invoice.name,
+		issued_at=now,
+		expires_at=expires_at,
+	)
+	from invoice_share.pdf import prerender_after_commit
+
+	prerender_after_commit(invoice.name)
+	return {
+		"url": get_url(f"/api/method/invoice_share.api.signed_invoice_pdf?token={token}"),
+		"expires_at": iso_from_timestamp(expires_at),
+	}
+
+
+def resolve(token: object):
+	"""The invoice a valid token points to, or None for every kind of invalid token."""
+	try:
+		claims = signing.verify(token, secret=_secret(), site=frappe.local.site, now=int(time.time()))
+	except signing.InvalidDownloadToken:
+		return None
+	if not frappe.db.exists("Sales Invoice", claims.sales_invoice):
+		return None
+	invoice = frappe.get_doc("Sales Invoice", claims.sales_invoice)
+	if invoice.docstatus == 0 or (invoice.docstatus == 2 and not _cancelled_printable()):
+		return None
+	return invoice
+
+
+def _cancelled_printable() -> bool:
+	return bool(cint(frappe.db.get_single_value("Print Settings", "allow_print_for_cancelled")))

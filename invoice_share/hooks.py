@@ -1,0 +1,45 @@
+app_name = "invoice_share"
+app_title = "Invoice Share"
+app_publisher = "invoice_share contributors"
+app_description = (
+	"Share ERPNext Sales Invoices through public links, signed PDF download links and Stripe Checkout"
+)
+app_email = "maintainers@invoice-share.invalid"
+app_license = "mit"
+
+required_apps = ["erpnext"]
+
+export_python_type_annotations = True
+
+# Installation
+after_install = "invoice_share.install.after_install"
+before_uninstall = "invoice_share.install.before_uninstall"
+
+# Desk
+doctype_js = {"Sales Invoice": "public/js/sales_invoice.js"}
+
+override_doctype_dashboards = {
+	"Sales Invoice": "invoice_share.overrides.sales_invoice_dashboard.get_data",
+}
+
+# Our rows must not stop a Payment Entry from being deleted; they keep the history.
+ignore_links_on_delete = ["Invoice Share Link", "Invoice Payment Link"]
+
+# Document events
+doc_events = {
+	"Sales Invoice": {
+		"on_cancel": "invoice_share.events.on_sales_invoice_cancel",
+		"on_trash": "invoice_share.events.on_sales_invoice_trash",
+	},
+}
+
+# Website: the buyer page (/invoice-view/<token>) and the checkout return page (/invoice-paid)
+page_renderer = ["invoice_share.www_renderer.BuyerPageRenderer"]
+
+# Scheduler
+scheduler_events = {
+	"hourly": ["invoice_share.sharing.expire_overdue_links"],
+}
+
+# Testing
+before_tests = "invoice_share.tests.utils.before_tests"

@@ -1,0 +1,190 @@
+"""Bring an Invoice Payment Link in line with Stripe, and record a payment exactly once.
+
+Called by the webhook (with the event's session) and by the return page (with a session it
+retrieved). Every decision is taken on a locking read of the payment link's row, so the same
+event delivered twice, or two events for one payment at once, still make one Payment Entry.
+"""
+
+import frappe
+from frappe import _
+from frappe.utils import flt, fmt_money, now_datetime, nowdate
+
+from invoice_share.payments import amounts
+from invoice_share.payments.checkout import PAYMENT_LINK, get_gateway
+from invoice_share.payments.stripe_api import StripeGatewayError, mask_secret
+from invoice_share.utils import add_timeline_line, get_settings
+
+PAID_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+
+
+class RecordingFailed(Exception):
+	"""The payment is real but ERPNext refused the Payment Entry; Stripe should retry."""
+
+
+def reconcile(session_id: str) -> str | None:
+	"""Retrieve the session from Stripe and apply it; the link's status after, or None."""
+	try:
+		session = get_gateway().retrieve_checkout_session(session_id)
+	except (StripeGatewayError, frappe.ValidationError) as exc:
+		frappe.clear_last_message()
+		frappe.log_error(
+			title="Invoice Share: could not retrieve a checkout session",
+			message=mask_secret(f"{session_id}: {exc}"),
+			defer_insert=True,
+		)
+		return None
+	try:
+		return apply_session(session, None)
+	except RecordingFailed:
+		return None
+
+
+def apply_session(session: dict, event_type: str | None) -> str | None:
+	"""Apply Stripe's view of a Checkout Session to our payment link; returns its status.
+
+	`event_type` is the webhook event, or None when the session was retrieved by us.
+	Returns None for a session that is not ours.
+	"""
+	name = frappe.db.get_value(PAYMENT_LINK, {"checkout_session_id": session.get("id")}, "name")
+	metadata = session.get("metadata") or {}
+	if not name or metadata.get("site") not in (None, frappe.local.site):
+		return None
+
+	# The locking read sees the latest committed row and holds it until our commit.
+	link = frappe.db.get_value(
+		PAYMENT_LINK,
+		name,
+		["name", "status", "amount", "currency", "sales_invoice", "payment_entry"],
+		as_dict=True,
+		for_update=True,
+	)
+	_mark_committable()
+	if link.status == "Paid" or link.payment_entry:
+		return "Paid"
+
+	paid = session.get("status") == "complete" and session.get("payment_status") == "paid"
+	if paid and event_type in (None, *PAID_EVENTS):
+		return _record_payment(link, session)
+	if event_type == "checkout.session.async_payment_failed":
+		frappe.db.set_value(
+			PAYMENT_LINK, name, {"status": "Failed", "last_error": _("The payment failed at Stripe.")}
+		)
+		return "Failed"
+	if session.get("status") == "expired" and link.status == "Open":
+		frappe.db.set_value(PAYMENT_LINK, name, "status", "Expired")
+		return "Expired"
+	return link.status
+
+
+def _record_payment(link, session: dict) -> str:
+	expected = amounts.to_minor_units(link.amount, link.currency)
+	paid_minor = session.get("amount_total")
+	paid_currency = (session.get("currency") or "").upper()
+	if paid_minor != expected or paid_currency != link.currency.upper():
+		message = _(
+			"Stripe reported {0} {1} for this link, which expects {2} {3}. Nothing was recorded; check the payment in Stripe."
+		).format(paid_minor, paid_currency, expected, link.currency.upper())
+		frappe.db.set_value(PAYMENT_LINK, link.name, "last_error", message)
+		frappe.log_error(
+			title="Invoice Share: Stripe amount does not match the payment link",
+			message=f"{message}\nCheckout Session: {session.get('id')}",
+			reference_doctype=PAYMENT_LINK,
+			reference_name=link.name,
+		)
+		return link.status
+
+	payment_intent = session.get("payment_intent") or session.get("id")
+	if isinstance(payment_intent, dict):
+		payment_intent = payment_intent.get("id")
+
+	frappe.db.savepoint("invoice_share_payment")
+	try:
+		payment_entry = _make_payment_entry(link, payment_intent)
+	except Exception as exc:
+		frappe.db.rollback(save_point="invoice_share_payment")
+		frappe.clear_messages()
+		message = _("ERPNext refused the Payment Entry: {0}").format(mask_secret(str(exc)))
+		frappe.db.set_value(PAYMENT_LINK, link.name, "last_error", message)
+		frappe.log_error(
+			title="Invoice Share: could not record a Stripe payment",
+			reference_doctype=PAYMENT_LINK,
+			reference_name=link.name,
+		)
+		raise RecordingFailed(message) from exc
+
+	frappe.db.set_value(
+		PAYMENT_LINK,
+		link.name,
+		{
+			"status": "Paid",
+			"paid_on": now_datetime(),
+			"payment_intent": payment_intent,
+			"payment_entry": payment_entry,
+			"last_error": None,
+		},
+	)
+	add_timeline_line(
+		link.sales_invoice,
+		_("Paid {0} by card through Stripe; recorded as Payment Entry {1}.").format(
+			fmt_money(link.amount, currency=link.currency), payment_entry
+		),
+	)
+	return "Paid"
+
+
+def _make_payment_entry(link, payment_intent: str) -> str:
+	from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
+
+	settings = get_settings()
+	invoice = frappe.get_doc("Sales Invoice", link.sales_invoice)
+	account = receiving_account(invoice.company, settings)
+	current_user = frappe.session.user
+	# Guests (the webhook, the return page) cannot post; the entry is made as Administrator.
+	frappe.set_user("Administrator")
+	try:
+		entry = get_payment_entry(
+			"Sales Invoice",
+			invoice.name,
+			party_amount=flt(link.amount),
+			bank_account=account,
+			ignore_permissions=True,
+		)
+		entry.mode_of_payment = settings.stripe_mode_of_payment
+		entry.reference_no = payment_intent
+		entry.reference_date = nowdate()
+		entry.remarks = _("Stripe Checkout payment {0} for Sales Invoice {1} ({2}).").format(
+			payment_intent, invoice.name, link.name
+		)
+		entry.flags.ignore_permissions = True
+		entry.insert()
+		entry.submit()
+	finally:
+		frappe.set_user(current_user)
+	return entry.name
+
+
+def receiving_account(company: str, settings) -> str:
+	"""The account from settings, or the Mode of Payment's account for another company."""
+	if (
+		settings.stripe_account
+		and frappe.get_cached_value("Account", settings.stripe_account, "company") == company
+	):
+		return settings.stripe_account
+	account = frappe.db.get_value(
+		"Mode of Payment Account",
+		{"parent": settings.stripe_mode_of_payment, "company": company},
+		"default_account",
+	)
+	if not account:
+		frappe.throw(
+			_(
+				"Set an account for company {0} in Mode of Payment {1}, or pick one in Invoice Share Settings."
+			).format(company, settings.stripe_mode_of_payment),
+			title=_("No Account for Stripe Payments"),
+		)
+	return account
+
+
+def _mark_committable() -> None:
+	# The return page is a GET; Frappe commits GETs only when asked (frappe.app.sync_database).
+	frappe.local.flags.commit = True

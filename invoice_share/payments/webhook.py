@@ -1,0 +1,34 @@
+"""Stripe's webhook: verify the signature on the raw body, then apply the event."""
+
+import frappe
+
+from invoice_share import guest
+from invoice_share.payments import stripe_api
+from invoice_share.payments.recording import RecordingFailed, apply_session
+from invoice_share.utils import get_settings
+
+HANDLED_EVENTS = (
+	"checkout.session.completed",
+	"checkout.session.async_payment_succeeded",
+	"checkout.session.async_payment_failed",
+	"checkout.session.expired",
+)
+
+
+def handle(payload: bytes, signature: str | None):
+	secret = get_settings().get_password("stripe_webhook_secret", raise_exception=False) or ""
+	try:
+		event = stripe_api.construct_event(payload, signature, secret)
+	except stripe_api.InvalidSignature:
+		return guest.json_response({"received": False, "error": "invalid signature"}, status=400)
+
+	if event.get("type") not in HANDLED_EVENTS:
+		return guest.json_response({"received": True, "handled": False})
+
+	session = (event.get("data") or {}).get("object") or {}
+	try:
+		status = apply_session(session, event["type"])
+	except RecordingFailed:
+		# The money is real: a 500 makes Stripe deliver the event again later.
+		return guest.json_response({"received": True, "recorded": False}, status=500)
+	return guest.json_response({"received": True, "handled": status is not None, "status": status})

@@ -1,0 +1,116 @@
+"""The buyer's PDF: Frappe's own print (pdfkit + wkhtmltopdf) in the format chosen in settings.
+
+Rendering takes seconds, so the bytes are cached in Redis under a key made of everything that
+changes the output: the invoice's `modified`, docstatus, outstanding amount and status, the
+print format, letter head and language, and the settings' `modified`. A share or download link
+queues a render after commit, so even the buyer's first download is a cache hit.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+import frappe
+from frappe.translate import print_language
+from werkzeug.wrappers import Response
+
+CACHE_SECONDS = 7 * 24 * 3600
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class PrintOptions:
+	print_format: str
+	letter_head: str | None
+	language: str
+
+
+def print_options(invoice) -> PrintOptions:
+	"""What the buyer gets is fixed by Invoice Share Settings; the buyer cannot pick another."""
+	settings = frappe.get_cached_doc("Invoice Share Settings")
+	return PrintOptions(
+		print_format=settings.print_format
+		or frappe.get_meta("Sales Invoice").default_print_format
+		or "Standard",
+		letter_head=settings.letter_head or invoice.get("letter_head") or None,
+		language=settings.print_language
+		or invoice.get("language")
+		or frappe.get_system_settings("language")
+		or "en",
+	)
+
+
+def cache_key(invoice, options: PrintOptions) -> str:
+	settings_modified = frappe.db.get_single_value("Invoice Share Settings", "modified")
+	parts = (
+		invoice.name,
+		str(invoice.modified),
+		str(invoice.docstatus),
+		str(invoice.outstanding_amount),
+		str(invoice.status),
+		options.print_format,
+		options.letter_head or "",
+		options.language,
+		str(settings_modified),
+	)
+	digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+	return f"invoice_share:pdf:{digest}"
+
+
+def render(invoice, options: PrintOptions) -> bytes:
+	"""Frappe's print of the invoice, without the caller's print permission (a guest has none)."""
+	previous = frappe.flags.ignore_print_permissions
+	frappe.flags.ignore_print_permissions = True
+	try:
+		with print_language(options.language):
+			return frappe.get_print(
+				"Sales Invoice",
+				invoice.name,
+				print_format=options.print_format,
+				doc=invoice,
+				as_pdf=True,
+				letterhead=options.letter_head,
+			)
+	finally:
+		frappe.flags.ignore_print_permissions = previous
+
+
+def get_pdf(invoice) -> tuple[bytes, bool]:
+	"""The PDF bytes and whether they came from the cache."""
+	options = print_options(invoice)
+	key = cache_key(invoice, options)
+	data = frappe.cache.get_value(key, expires=True)
+	if data is not None:
+		return data, True
+	data = render(invoice, options)
+	frappe.cache.set_value(key, data, expires_in_sec=CACHE_SECONDS)
+	return data, False
+
+
+def prerender(sales_invoice: str) -> None:
+	"""Background job: render into the cache if the current version is not there yet."""
+	if not frappe.db.exists("Sales Invoice", sales_invoice):
+		return
+	get_pdf(frappe.get_doc("Sales Invoice", sales_invoice))
+
+
+def prerender_after_commit(sales_invoice: str) -> None:
+	frappe.enqueue(
+		"invoice_share.pdf.prerender",
+		queue="short",
+		sales_invoice=sales_invoice,
+		job_id=f"invoice_share:prerender:{frappe.local.site}:{sales_invoice}",
+		deduplicate=True,
+		enqueue_after_commit=True,
+	)
+
+
+def filename(invoice) -> str:
+	return f"{_UNSAFE_FILENAME.sub('-', invoice.name).strip('-') or 'invoice'}.pdf"
+
+
+def pdf_response(data: bytes, name: str) -> Response:
+	response = Response(data, status=200, mimetype="application/pdf")
+	response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+	response.headers["Content-Length"] = str(len(data))
+	return response

@@ -1,0 +1,287 @@
+"""Share-link lifecycle: issue, find by token, regenerate, revoke, expire, count views.
+
+The raw token exists only in the answer to the request that made it (and in an email the
+seller asks us to send); the database holds its SHA-256.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+import frappe
+from frappe import _
+from frappe.query_builder import DocType
+from frappe.utils import add_days, get_datetime, get_url, now_datetime
+
+from invoice_share import tokens
+from invoice_share.exceptions import AlreadySharedError, InvalidArgument
+from invoice_share.routes import PAGE_ROUTE
+from invoice_share.utils import add_timeline_line, ensure_submitted, get_settings, iso, lock_invoice
+
+LINK = "Invoice Share Link"
+_ROW_FIELDS = ["name", "sales_invoice", "creation", "expires_on", "view_count", "last_viewed_on"]
+
+
+@dataclass
+class IssuedLink:
+	link: frappe._dict  # name, creation, expires_on, ...
+	token: str | None  # None when an Active link already existed (its token is gone)
+	already_shared: bool
+
+
+def share_url(token: str) -> str:
+	return get_url(f"/{PAGE_ROUTE}/{token}")
+
+
+def is_expired(expires_on) -> bool:
+	return bool(expires_on) and get_datetime(expires_on) <= now_datetime()
+
+
+def resolve_expiry(expires_on) -> datetime.datetime | None:
+	"""The expiry asked for (must lie in the future), else the settings' default, else none."""
+	if expires_on not in (None, ""):
+		try:
+			value = get_datetime(expires_on)
+		except Exception:
+			value = None
+		if value is None:
+			frappe.throw(
+				_("expires_on must be a date and time such as 2030-12-31 23:59:59."),
+				exc=InvalidArgument,
+				title=_("Invalid Expiry"),
+			)
+		if value <= now_datetime():
+			frappe.throw(
+				_("expires_on must lie in the future."), exc=InvalidArgument, title=_("Invalid Expiry")
+			)
+		return value
+	days = get_settings().default_link_expiry_days
+	return add_days(now_datetime(), days) if days else None
+
+
+def get_active_link(invoice_name: str) -> frappe._dict | None:
+	"""The invoice's Active, unexpired link (a plain read, for status answers)."""
+	row = frappe.db.get_value(LINK, {"active_invoice": invoice_name}, _ROW_FIELDS, as_dict=True)
+	return None if row is None or is_expired(row.expires_on) else row
+
+
+def issue_link(invoice, *, regenerate: bool = False, expires_on=None) -> IssuedLink:
+	"""Make the invoice's share link, or report the Active one; `regenerate` replaces it."""
+	ensure_submitted(invoice)
+	expiry = resolve_expiry(expires_on)
+
+	# One request at a time per invoice; the locking read below sees the latest committed row.
+	lock_invoice(invoice.name)
+	current = frappe.db.get_value(
+		LINK, {"active_invoice": invoice.name}, _ROW_FIELDS, as_dict=True, for_update=True
+	)
+	if current and is_expired(current.expires_on):
+		_close(current.name, "Expired")
+		current = None
+
+	if current and not regenerate:
+		return IssuedLink(link=current, token=None, already_shared=True)
+
+	if current:
+		_close(current.name, "Revoked")
+
+	token = tokens.new_token()
+	link = frappe.get_doc(
+		{
+			"doctype": LINK,
+			"sales_invoice": invoice.name,
+			"status": "Active",
+			"token_hash": tokens.hash_token(token),
+			"expires_on": expiry,
+		}
+	).insert(ignore_permissions=True)
+
+	if current:
+		add_timeline_line(
+			invoice.name, _("Regenerated the public share link; the previous link no longer works.")
+		)
+	elif expiry:
+		add_timeline_line(
+			invoice.name,
+			_("Shared this invoice through a public link, valid until {0}.").format(
+				frappe.utils.format_datetime(expiry)
+			),
+		)
+	else:
+		add_timeline_line(invoice.name, _("Shared this invoice through a public link."))
+
+	from invoice_share.pdf import prerender_after_commit
+
+	prerender_after_commit(invoice.name)
+	return IssuedLink(
+		link=frappe._dict({f: link.get(f) for f in _ROW_FIELDS}), token=token, already_shared=False
+	)
+
+
+def revoke_links(invoice_name: str, *, reason: str | None = None) -> int:
+	"""Revoke every Active link of the invoice at once; returns how many were revoked."""
+	lock_invoice(invoice_name)
+	names = frappe.get_all(
+		LINK, filters={"sales_invoice": invoice_name, "status": "Active"}, pluck="name", for_update=True
+	)
+	for name in names:
+		_close(name, "Revoked")
+	if names:
+		add_timeline_line(invoice_name, reason or _("Revoked the public share link."))
+	return len(names)
+
+
+def _close(name: str, status: str) -> None:
+	values = {"status": status, "active_invoice": None}
+	if status == "Revoked":
+		values.update(revoked_on=now_datetime(), revoked_by=frappe.session.user)
+	frappe.db.set_value(LINK, name, values)
+
+
+def resolve_token(token: object) -> frappe._dict | None:
+	"""The link behind a guest's token, or None for any token that must not work.
+
+	One indexed query (token_hash is unique) joined with the invoice's docstatus.
+	Unknown, revoked, expired and cancelled-invoice tokens are all just None.
+	"""
+	if not tokens.is_well_formed(token):
+		return None
+	link = DocType(LINK)
+	invoice = DocType("Sales Invoice")
+	rows = (
+		frappe.qb.from_(link)
+		.join(invoice)
+		.on(invoice.name == link.sales_invoice)
+		.select(
+			link.name, link.sales_invoice, link.status, link.expires_on, link.view_count, invoice.docstatus
+		)
+		.where(link.token_hash == tokens.hash_token(token))
+		.run(as_dict=True)
+	)
+	if not rows:
+		return None
+	row = rows[0]
+	if row.status != "Active" or is_expired(row.expires_on) or row.docstatus != 1:
+		return None
+	return row
+
+
+def record_view(row: frappe._dict) -> None:
+	"""Count a buyer's view; the first one leaves a line on the invoice's timeline."""
+	link = DocType(LINK)
+	views = frappe.db.get_value(LINK, row.name, "view_count", for_update=True) or 0
+	(
+		frappe.qb.update(link)
+		.set(link.view_count, link.view_count + 1)
+		.set(link.last_viewed_on, now_datetime())
+		.where(link.name == row.name)
+		.run()
+	)
+	if not views:
+		add_timeline_line(row.sales_invoice, _("The customer opened the shared invoice for the first time."))
+	_commit_after_get()
+
+
+def record_download(row: frappe._dict) -> None:
+	link = DocType(LINK)
+	frappe.qb.update(link).set(link.download_count, link.download_count + 1).where(
+		link.name == row.name
+	).run()
+	_commit_after_get()
+
+
+def _commit_after_get() -> None:
+	# Frappe commits POSTs by itself; a buyer's GET must ask for it (frappe.app.sync_database).
+	frappe.local.flags.commit = True
+
+
+def expire_overdue_links() -> None:
+	"""Hourly: mark Active links past their expiry as Expired (guests are refused before this)."""
+	link = DocType(LINK)
+	(
+		frappe.qb.update(link)
+		.set(link.status, "Expired")
+		.set(link.active_invoice, None)
+		.where((link.status == "Active") & link.expires_on.isnotnull() & (link.expires_on <= now_datetime()))
+		.run()
+	)
+
+
+def share_status(invoice) -> dict:
+	from invoice_share.payments.checkout import latest_payment_status
+	from invoice_share.summary import payment_status
+
+	row = get_active_link(invoice.name)
+	return {
+		"shared": bool(row),
+		"share_token_created_at": iso(row.creation) if row else None,
+		"expires_on": iso(row.expires_on) if row else None,
+		"view_count": row.view_count if row else 0,
+		"last_viewed_on": iso(row.last_viewed_on) if row else None,
+		"payment_status": payment_status(invoice),
+		"online_payment_status": latest_payment_status(invoice.name),
+	}
+
+
+def email_link(invoice, *, recipients: list[str], regenerate: bool = False) -> dict:
+	"""Send a share link through Frappe's email queue.
+
+	An Active link's token is gone, so sending needs a new one: `regenerate` replaces the Active
+	link; with no Active link the first one is made.
+	"""
+	ensure_submitted(invoice)
+	if get_active_link(invoice.name) and not regenerate:
+		_refuse_already_shared(invoice.name)
+
+	issued = issue_link(invoice, regenerate=regenerate)
+	if issued.already_shared:  # another request shared it between our check and our lock
+		_refuse_already_shared(invoice.name)
+
+	company = frappe.get_cached_value("Company", invoice.company, "company_name") or invoice.company
+	frappe.sendmail(
+		recipients=recipients,
+		subject=_("Invoice {0} from {1}").format(invoice.name, company),
+		template="invoice_share_link",
+		args={
+			"company": company,
+			"invoice": invoice.name,
+			"customer_name": invoice.customer_name,
+			"grand_total": frappe.utils.fmt_money(invoice.grand_total, currency=invoice.currency),
+			"outstanding": frappe.utils.fmt_money(invoice.outstanding_amount, currency=invoice.currency),
+			"due_date": frappe.utils.formatdate(invoice.due_date) if invoice.due_date else None,
+			"share_url": share_url(issued.token),
+			"expires_on": frappe.utils.format_datetime(issued.link.expires_on)
+			if issued.link.expires_on
+			else None,
+		},
+		reference_doctype="Sales Invoice",
+		reference_name=invoice.name,
+	)
+	add_timeline_line(invoice.name, _("Emailed the share link to {0}.").format(", ".join(recipients)))
+	return {
+		"sent_to": recipients,
+		"regenerated": bool(regenerate),
+		"share_token_created_at": iso(issued.link.creation),
+		"expires_on": iso(issued.link.expires_on),
+	}
+
+
+def _refuse_already_shared(invoice_name: str):
+	frappe.throw(
+		_(
+			"Sales Invoice {0} already has an active share link. Its address was shown only once and "
+			"cannot be sent again: send with regenerate=1 to replace it with a new link."
+		).format(frappe.bold(invoice_name)),
+		exc=AlreadySharedError,
+		title=_("Already Shared"),
+	)
+
+
+def default_recipients(invoice) -> list[str]:
+	"""The invoice's contact email, else the customer's primary contact email."""
+	for email in (
+		invoice.get("contact_email"),
+		frappe.db.get_value("Customer", invoice.customer, "email_id"),
+	):
+		if email:
+			return [email]
+	return []

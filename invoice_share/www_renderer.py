@@ -1,0 +1,75 @@
+"""The buyer's pages, served through Frappe's `page_renderer` hook.
+
+`/invoice-view/<token>` is the shared invoice; `/invoice-paid?session_id=…` is where Stripe sends
+a buyer back after paying through a link made by `create_payment_link`. A renderer (rather than
+a `www/` page) gives these routes complete responses: the privacy headers, one identical 404 for
+every bad token, and no Frappe boot script, so the page needs no JavaScript at all.
+"""
+
+import frappe
+
+from invoice_share import guest, sharing, summary
+from invoice_share.routes import PAGE_ROUTE, RETURN_ROUTE
+from invoice_share.utils import get_settings
+
+
+class BuyerPageRenderer:
+	def __init__(self, path: str | None = None, http_status_code: int | None = None):
+		self.path = (path or frappe.local.request.path).strip("/ ")
+		self.http_status_code = http_status_code or 200
+
+	def can_render(self) -> bool:
+		first, _, rest = self.path.partition("/")
+		return (first == PAGE_ROUTE and bool(rest)) or self.path == RETURN_ROUTE
+
+	def render(self):
+		if frappe.request.method not in ("GET", "HEAD"):
+			return guest.not_found_page()
+		if guest.page_rate_limit_exceeded(self.path.partition("/")[0]):
+			return guest.too_many_requests_page()
+		if self.path == RETURN_ROUTE:
+			return self.render_return_page()
+		return self.render_invoice_page(self.path.partition("/")[2])
+
+	def render_invoice_page(self, token: str):
+		row = sharing.resolve_token(token)
+		if row is None:
+			return guest.not_found_page()
+
+		from invoice_share.payments import checkout
+
+		invoice = frappe.get_doc("Sales Invoice", row.sales_invoice)
+		if frappe.request.method == "GET":
+			sharing.record_view(row)
+
+		context = summary.page_context(invoice, show_items=bool(get_settings().show_line_items))
+		context.update(
+			lang=frappe.local.lang,
+			token=token,
+			pdf_url=f"/api/method/invoice_share.api.shared_invoice_pdf?token={token}",
+			checkout_url="/api/method/invoice_share.api.start_checkout",
+			can_pay=context["is_payable"] and checkout.stripe_ready(),
+			csrf_token=_csrf_token(),
+		)
+		html = frappe.render_template("invoice_share/templates/buyer/page.html", context)
+		return guest.html_response(html)
+
+	def render_return_page(self):
+		from invoice_share.payments import checkout
+
+		outcome = checkout.return_page_context(
+			frappe.form_dict.get("session_id"), cancelled=bool(frappe.form_dict.get("cancelled"))
+		)
+		if outcome is None:
+			return guest.not_found_page()
+		outcome["lang"] = frappe.local.lang
+		html = frappe.render_template("invoice_share/templates/buyer/returned.html", outcome)
+		return guest.html_response(html)
+
+
+def _csrf_token() -> str:
+	"""A signed-in visitor's POST needs Frappe's CSRF token; a guest has none and needs none."""
+	session = getattr(frappe.local, "session", None)
+	if session and frappe.session.user != "Guest":
+		return frappe.sessions.get_csrf_token()
+	return ""
