@@ -7,7 +7,8 @@ app_description = (
 app_email = "maintainers@invoice-share.invalid"
 app_license = "mit"
 
-required_apps = ["erpnext"]
+# "org/repo", as HRMS writes it: a bare "erpnext" makes Frappe look the org up on GitHub at install.
+required_apps = ["frappe/erpnext"]
 
 export_python_type_annotations = True
 

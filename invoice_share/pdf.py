@@ -14,6 +14,8 @@ import frappe
 from frappe.translate import print_language
 from werkzeug.wrappers import Response
 
+from invoice_share.utils import get_settings
+
 CACHE_SECONDS = 7 * 24 * 3600
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -27,7 +29,7 @@ class PrintOptions:
 
 def print_options(invoice) -> PrintOptions:
 	"""What the buyer gets is fixed by Invoice Share Settings; the buyer cannot pick another."""
-	settings = frappe.get_cached_doc("Invoice Share Settings")
+	settings = get_settings()
 	return PrintOptions(
 		print_format=settings.print_format
 		or frappe.get_meta("Sales Invoice").default_print_format
@@ -41,7 +43,7 @@ def print_options(invoice) -> PrintOptions:
 
 
 def cache_key(invoice, options: PrintOptions) -> str:
-	settings_modified = frappe.db.get_single_value("Invoice Share Settings", "modified")
+	settings_modified = get_settings().modified
 	parts = (
 		invoice.name,
 		str(invoice.modified),

@@ -120,8 +120,13 @@ def issue_link(invoice, *, regenerate: bool = False, expires_on=None) -> IssuedL
 def revoke_links(invoice_name: str, *, reason: str | None = None) -> int:
 	"""Revoke every Active link of the invoice at once; returns how many were revoked."""
 	lock_invoice(invoice_name)
-	names = frappe.get_all(
-		LINK, filters={"sales_invoice": invoice_name, "status": "Active"}, pluck="name", for_update=True
+	link = DocType(LINK)
+	names = (
+		frappe.qb.from_(link)
+		.select(link.name)
+		.where((link.sales_invoice == invoice_name) & (link.status == "Active"))
+		.for_update()
+		.run(pluck=True)
 	)
 	for name in names:
 		_close(name, "Revoked")

@@ -11,7 +11,22 @@ from invoice_share.exceptions import InvalidArgument, InvoiceStateError
 
 
 def get_settings():
-	return frappe.get_cached_doc("Invoice Share Settings")
+	"""Invoice Share Settings, read once per request or job.
+
+	Not `get_cached_doc`: a job that reads the settings while they are being saved can put
+	the old version back into Redis after the save cleared it, and a rotated secret or a
+	disabled Stripe must take effect at once.
+	"""
+	settings = getattr(frappe.local, "invoice_share_settings", None)
+	if settings is None:
+		settings = frappe.get_single("Invoice Share Settings")
+		frappe.local.invoice_share_settings = settings
+		frappe.db.after_rollback.add(forget_settings)
+	return settings
+
+
+def forget_settings() -> None:
+	frappe.local.invoice_share_settings = None
 
 
 def load_invoice(name: object, ptype: str):

@@ -6,9 +6,10 @@ import pytest
 from invoice_share import signing
 
 SITE = "erp.example.com"
+SECRET = "s3cret-" + "x" * 40
 
 
-def make(secret="s3cret", site=SITE, invoice="ACC-SINV-2026-00001", lifetime=60, now=None):
+def make(secret=SECRET, site=SITE, invoice="ACC-SINV-2026-00001", lifetime=60, now=None):
 	now = int(time.time()) if now is None else now
 	return signing.sign(
 		secret=secret, site=site, sales_invoice=invoice, issued_at=now, expires_at=now + lifetime
@@ -17,7 +18,7 @@ def make(secret="s3cret", site=SITE, invoice="ACC-SINV-2026-00001", lifetime=60,
 
 def test_round_trip_binds_invoice_and_expiry():
 	now = int(time.time())
-	claims = signing.verify(make(now=now, lifetime=86400), secret="s3cret", site=SITE, now=now)
+	claims = signing.verify(make(now=now, lifetime=86400), secret=SECRET, site=SITE, now=now)
 	assert claims.sales_invoice == "ACC-SINV-2026-00001"
 	assert claims.expires_at == now + 86400
 
@@ -26,28 +27,28 @@ def test_expired_tokens_fail_with_at_most_a_second_of_leeway():
 	now = int(time.time())
 	token = make(now=now - 100, lifetime=5)  # expired 95 s ago
 	with pytest.raises(signing.InvalidDownloadToken):
-		signing.verify(token, secret="s3cret", site=SITE, now=now)
+		signing.verify(token, secret=SECRET, site=SITE, now=now)
 	edge = make(now=now - 7, lifetime=5)  # expired 2 s ago: beyond the 1 s leeway
 	with pytest.raises(signing.InvalidDownloadToken):
-		signing.verify(edge, secret="s3cret", site=SITE, now=now)
+		signing.verify(edge, secret=SECRET, site=SITE, now=now)
 
 
 def test_rotated_secret_kills_the_token():
 	with pytest.raises(signing.InvalidDownloadToken):
-		signing.verify(make(secret="old"), secret="new", site=SITE)
+		signing.verify(make(secret="old-" + "o" * 40), secret="new-" + "n" * 40, site=SITE)
 
 
 def test_token_from_another_site_fails():
 	with pytest.raises(signing.InvalidDownloadToken):
-		signing.verify(make(site="other.example.com"), secret="s3cret", site=SITE)
+		signing.verify(make(site="other.example.com"), secret=SECRET, site=SITE)
 
 
 def test_tampered_payload_fails():
 	header, _payload, signature = make().split(".")
 	forged_claims = jwt.decode(make(invoice="ACC-SINV-2026-99999"), options={"verify_signature": False})
-	forged_payload = jwt.encode(forged_claims, "attacker", algorithm="HS256").split(".")[1]
+	forged_payload = jwt.encode(forged_claims, "attacker-" + "a" * 40, algorithm="HS256").split(".")[1]
 	with pytest.raises(signing.InvalidDownloadToken):
-		signing.verify(f"{header}.{forged_payload}.{signature}", secret="s3cret", site=SITE)
+		signing.verify(f"{header}.{forged_payload}.{signature}", secret=SECRET, site=SITE)
 
 
 def test_alg_none_and_other_purposes_are_refused():
@@ -55,16 +56,16 @@ def test_alg_none_and_other_purposes_are_refused():
 	claims = {"iss": SITE, "aud": f"{SITE}/{signing.PURPOSE}", "sub": "X", "iat": now, "exp": now + 60}
 	unsigned = jwt.encode({**claims, "purpose": signing.PURPOSE}, key=None, algorithm="none")
 	with pytest.raises(signing.InvalidDownloadToken):
-		signing.verify(unsigned, secret="s3cret", site=SITE)
-	other_purpose = jwt.encode({**claims, "purpose": "login"}, "s3cret", algorithm="HS256")
+		signing.verify(unsigned, secret=SECRET, site=SITE)
+	other_purpose = jwt.encode({**claims, "purpose": "login"}, SECRET, algorithm="HS256")
 	with pytest.raises(signing.InvalidDownloadToken):
-		signing.verify(other_purpose, secret="s3cret", site=SITE)
+		signing.verify(other_purpose, secret=SECRET, site=SITE)
 
 
 @pytest.mark.parametrize("junk", [None, "", "abc", "a.b.c", 123, "x" * 5000])
 def test_junk_is_refused(junk):
 	with pytest.raises(signing.InvalidDownloadToken):
-		signing.verify(junk, secret="s3cret", site=SITE)
+		signing.verify(junk, secret=SECRET, site=SITE)
 
 
 def test_new_secrets_are_long_and_distinct():

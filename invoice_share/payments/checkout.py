@@ -9,6 +9,7 @@ import time
 
 import frappe
 from frappe import _
+from frappe.query_builder import DocType
 from frappe.utils import add_to_date, cint, flt, fmt_money, get_url, now_datetime
 
 from invoice_share.exceptions import InvoiceStateError, PaymentProviderError, PaymentsNotConfigured
@@ -80,12 +81,7 @@ def checkout_for(invoice, *, share_link: str | None = None):
 	minor = _minor_units(amount, currency)
 
 	reusable = None
-	for link in frappe.get_all(
-		PAYMENT_LINK,
-		filters={"sales_invoice": invoice.name, "status": "Open"},
-		fields=["name", "amount", "currency", "expires_on", "checkout_session_id"],
-		for_update=True,
-	):
+	for link in _open_links(invoice.name):
 		fresh = link.expires_on and link.expires_on > add_to_date(
 			now_datetime(), minutes=REUSE_MARGIN_MINUTES
 		)
@@ -153,6 +149,19 @@ def checkout_for(invoice, *, share_link: str | None = None):
 	return link
 
 
+def _open_links(sales_invoice: str) -> list[frappe._dict]:
+	"""The invoice's Open payment links, locked until commit."""
+	link = DocType(PAYMENT_LINK)
+	return (
+		frappe.qb.from_(link)
+		.select(link.name, link.amount, link.currency, link.expires_on, link.checkout_session_id)
+		.where((link.sales_invoice == sales_invoice) & (link.status == "Open"))
+		.orderby(link.creation)
+		.for_update()
+		.run(as_dict=True)
+	)
+
+
 def payment_link_details(link) -> dict:
 	"""The Lago-style answer of `create_payment_link`."""
 	return {
@@ -197,12 +206,7 @@ def _expire_quietly(gateway: StripeGateway, name: str, session_id: str | None, s
 
 def cancel_open_payment_links(sales_invoice: str) -> int:
 	"""Expire the invoice's open sessions at Stripe and mark them Cancelled (invoice cancelled)."""
-	open_links = frappe.get_all(
-		PAYMENT_LINK,
-		filters={"sales_invoice": sales_invoice, "status": "Open"},
-		fields=["name", "checkout_session_id"],
-		for_update=True,
-	)
+	open_links = _open_links(sales_invoice)
 	if not open_links:
 		return 0
 	try:

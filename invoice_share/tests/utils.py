@@ -58,6 +58,8 @@ def make_invoice(
 	is_return: bool = False,
 	return_against: str | None = None,
 	due_days: int = 30,
+	debit_to: str | None = None,
+	conversion_rate: float = 1,
 ):
 	"""A Sales Invoice of the test company (submitted unless `submit=False`)."""
 	company = test_company()
@@ -71,7 +73,8 @@ def make_invoice(
 			"set_posting_time": 1,
 			"due_date": add_days(nowdate(), due_days) if not is_return else None,
 			"currency": currency or frappe.get_cached_value("Company", company, "default_currency"),
-			"conversion_rate": 1,
+			"conversion_rate": conversion_rate,
+			"debit_to": debit_to,
 			"is_return": 1 if is_return else 0,
 			"return_against": return_against,
 			"items": [
@@ -89,3 +92,136 @@ def make_invoice(
 	if submit:
 		doc.submit()
 	return doc
+
+
+def make_user(email: str, roles: list[str]) -> str:
+	"""A System User with exactly `roles`."""
+	if not frappe.db.exists("User", email):
+		user = frappe.get_doc(
+			{"doctype": "User", "email": email, "first_name": email.split("@")[0], "send_welcome_email": 0}
+		).insert(ignore_permissions=True)
+	else:
+		user = frappe.get_doc("User", email)
+	user.set("roles", [])
+	user.add_roles(*roles)
+	return email
+
+
+def tables_containing(text: str) -> list[str]:
+	"""Every `table.column` of the site's database whose value contains `text`."""
+	columns = frappe.db.sql(
+		"""SELECT table_name AS tbl, column_name AS col FROM information_schema.columns
+		WHERE table_schema = DATABASE()
+		AND data_type IN ('char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'json')""",
+		as_dict=True,
+	)
+	by_table: dict[str, list[str]] = {}
+	for column in columns:
+		by_table.setdefault(column.tbl, []).append(column.col)
+	found = []
+	for table, names in by_table.items():
+		condition = " OR ".join(f"`{name}` LIKE %(pattern)s" for name in names)
+		rows = frappe.db.sql(
+			f"SELECT {', '.join(f'`{n}` LIKE %(pattern)s AS `{n}`' for n in names)} FROM `{table}` WHERE {condition}",
+			{"pattern": f"%{text}%"},
+			as_dict=True,
+		)
+		for row in rows:
+			found.extend(f"{table}.{name}" for name, hit in row.items() if hit)
+	return sorted(set(found))
+
+
+def ensure_bank_account(company: str, name: str = "Stripe Clearing") -> str:
+	"""A non-group Bank account of the company, for Stripe money in tests."""
+	abbr = frappe.get_cached_value("Company", company, "abbr")
+	account = f"{name} - {abbr}"
+	if not frappe.db.exists("Account", account):
+		parent = frappe.db.get_value(
+			"Account", {"company": company, "account_type": "Bank", "is_group": 1}, "name"
+		) or frappe.db.get_value(
+			"Account",
+			{"company": company, "root_type": "Asset", "is_group": 1, "parent_account": ["is", "set"]},
+			"name",
+		)
+		frappe.get_doc(
+			{
+				"doctype": "Account",
+				"account_name": name,
+				"company": company,
+				"parent_account": parent,
+				"account_type": "Bank",
+				"is_group": 0,
+			}
+		).insert(ignore_permissions=True)
+	return account
+
+
+def configure_stripe(standin, **overrides) -> None:
+	"""Point Invoice Share Settings at a running StripeStandIn."""
+	company = test_company()
+	settings = frappe.get_single("Invoice Share Settings")
+	settings.update(
+		{
+			"stripe_enabled": 1,
+			"stripe_secret_key": standin.secret_key,
+			"stripe_webhook_secret": standin.webhook_secret,
+			"stripe_api_base": standin.url,
+			"stripe_mode_of_payment": "Credit Card"
+			if frappe.db.exists("Mode of Payment", "Credit Card")
+			else frappe.get_all("Mode of Payment", pluck="name", limit=1)[0],
+			"stripe_account": ensure_bank_account(company),
+			**overrides,
+		}
+	)
+	settings.save(ignore_permissions=True)
+
+
+def set_settings(**values) -> None:
+	settings = frappe.get_single("Invoice Share Settings")
+	settings.update(values)
+	settings.save(ignore_permissions=True)
+
+
+def ensure_outgoing_email_account() -> str:
+	"""Frappe queues mail only with a default outgoing account; this one never connects in tests."""
+	name = "_Invoice Share Outgoing"
+	if not frappe.db.exists("Email Account", name):
+		frappe.get_doc(
+			{
+				"doctype": "Email Account",
+				"email_account_name": name,
+				"email_id": "invoices@example.com",
+				"enable_outgoing": 1,
+				"default_outgoing": 1,
+				"smtp_server": "127.0.0.1",
+				"smtp_port": 2525,
+				"no_smtp_authentication": 1,
+				"awaiting_password": 0,
+			}
+		).insert(ignore_permissions=True)
+	return name
+
+
+def ensure_receivable_account(currency: str) -> str:
+	"""A receivable account in `currency`, for invoices in a foreign currency."""
+	company = test_company()
+	abbr = frappe.get_cached_value("Company", company, "abbr")
+	account = f"Debtors {currency} - {abbr}"
+	if not frappe.db.exists("Account", account):
+		if not frappe.db.get_value("Currency", currency, "enabled"):
+			frappe.db.set_value("Currency", currency, "enabled", 1)
+		parent = frappe.db.get_value(
+			"Account", {"company": company, "account_type": "Receivable", "is_group": 0}, "parent_account"
+		)
+		frappe.get_doc(
+			{
+				"doctype": "Account",
+				"account_name": f"Debtors {currency}",
+				"company": company,
+				"parent_account": parent,
+				"account_type": "Receivable",
+				"account_currency": currency,
+				"is_group": 0,
+			}
+		).insert(ignore_permissions=True)
+	return account

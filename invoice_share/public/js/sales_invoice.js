@@ -35,12 +35,15 @@ invoice_share.show_status = function (frm) {
 	frappe
 		.xcall("invoice_share.api.get_share_status", { sales_invoice: frm.doc.name })
 		.then((status) => {
-			if (invoice_share.frm !== frm || !status.shared) return;
+			if (invoice_share.frm !== frm || frm.doc.docstatus !== 1 || !status.shared) return;
 			const views = cint(status.view_count);
-			frm.dashboard.add_indicator(
-				views === 1 ? __("Shared · 1 view") : __("Shared · {0} views", [views]),
-				"green"
-			);
+			let message = views === 1 ? __("Shared · 1 view") : __("Shared · {0} views", [views]);
+			if (status.expires_on) {
+				message += " · " + __("link works until {0}", [
+					frappe.datetime.str_to_user(status.expires_on.slice(0, 19).replace("T", " ")),
+				]);
+			}
+			frm.set_intro(message, "green");
 		});
 };
 

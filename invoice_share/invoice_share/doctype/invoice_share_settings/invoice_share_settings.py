@@ -9,6 +9,7 @@ from frappe.model.document import Document
 from frappe.utils import cint
 
 from invoice_share import signing
+from invoice_share.utils import forget_settings
 
 CHECKOUT_LIFETIME_MINUTES = (30, 1440)  # what Stripe accepts for a Checkout Session's expires_at
 
@@ -96,6 +97,9 @@ class InvoiceShareSettings(Document):
 					),
 					title=_("Invalid Setting"),
 				)
+
+	def on_update(self):
+		forget_settings()
 
 	@frappe.whitelist()
 	def rotate_download_link_secret(self):

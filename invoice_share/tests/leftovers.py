@@ -1,0 +1,34 @@
+"""After `bench uninstall-app invoice_share`: what of ours is still in the site's database?
+
+Run by scripts/test with `bench --site S execute invoice_share.tests.leftovers.report`;
+prints "none" when the uninstall was clean.
+"""
+
+import frappe
+
+OUR_DOCTYPES = ("Invoice Share Link", "Invoice Payment Link", "Invoice Share Settings")
+
+
+def report():
+	found = []
+	if frappe.db.exists("Module Def", "Invoice Share"):
+		found.append("Module Def Invoice Share")
+	for doctype in OUR_DOCTYPES:
+		if frappe.db.exists("DocType", doctype):
+			found.append(f"DocType {doctype}")
+		if frappe.db.sql("SHOW TABLES LIKE %s", f"tab{doctype}"):
+			found.append(f"table tab{doctype}")
+		if frappe.db.sql("SELECT 1 FROM `tabSingles` WHERE doctype=%s LIMIT 1", doctype):
+			found.append(f"Singles rows of {doctype}")
+		if frappe.db.sql("SELECT 1 FROM `__Auth` WHERE doctype=%s LIMIT 1", doctype):
+			found.append(f"__Auth rows of {doctype}")
+		for table in ("Custom Field", "Property Setter", "Version"):
+			field = "ref_doctype" if table == "Version" else "doc_type"
+			if frappe.db.exists(table, {field: doctype}):
+				found.append(f"{table} of {doctype}")
+	for table in ("Custom Field", "Property Setter"):
+		if frappe.db.exists(table, {"module": "Invoice Share"}):
+			found.append(f"{table} of module Invoice Share")
+	if "invoice_share" in frappe.get_installed_apps():
+		found.append("invoice_share in Installed Applications")
+	return found or "none"

@@ -1,0 +1,127 @@
+import time
+
+import frappe
+from frappe.tests.utils import FrappeTestCase, change_settings
+
+from invoice_share import api, downloads, pdf
+from invoice_share.exceptions import InvalidArgument, InvoiceStateError
+from invoice_share.tests.utils import make_invoice, make_user, set_settings
+
+
+class TestDownloadLinks(FrappeTestCase):
+	def setUp(self):
+		frappe.set_user("Administrator")
+		set_settings(download_link_lifetime=86400, download_link_max_lifetime=2592000)
+
+	def token_of(self, answer):
+		return answer["url"].split("token=", 1)[1]
+
+	def test_link_is_signed_bound_and_expires(self):
+		invoice = make_invoice()
+		answer = api.get_download_link(invoice.name)
+		self.assertIn("/api/method/invoice_share.api.signed_invoice_pdf?token=", answer["url"])
+		self.assertRegex(answer["expires_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
+		self.assertEqual(downloads.resolve(self.token_of(answer)).name, invoice.name)
+
+		short = self.token_of(api.get_download_link(invoice.name, seconds_valid="5"))
+		self.assertIsNotNone(downloads.resolve(short))
+		time.sleep(6.2)  # the shortest lifetime allowed, plus the one second of leeway
+		self.assertIsNone(downloads.resolve(short))
+
+	def test_tampered_and_foreign_tokens(self):
+		invoice = make_invoice()
+		token = self.token_of(api.get_download_link(invoice.name))
+		header, payload, signature = token.split(".")
+		self.assertIsNone(downloads.resolve(f"{header}.{payload}.{signature[::-1]}"))
+		self.assertIsNone(downloads.resolve(token[:-2]))
+		from invoice_share import signing
+
+		foreign = signing.sign(
+			secret=frappe.get_single("Invoice Share Settings").get_password("download_link_secret"),
+			site="another-site.example",
+			sales_invoice=invoice.name,
+			issued_at=int(time.time()),
+			expires_at=int(time.time()) + 60,
+		)
+		self.assertIsNone(downloads.resolve(foreign))
+
+	def test_lifetime_must_be_whole_and_in_range(self):
+		invoice = make_invoice()
+		for bad in ("4", 4, "1.5", "abc", "-5", 2592001, "2592001"):
+			with self.subTest(seconds_valid=bad), self.assertRaises(InvalidArgument):
+				api.get_download_link(invoice.name, seconds_valid=bad)
+		set_settings(download_link_lifetime=3600, download_link_max_lifetime=3600)
+		with self.assertRaises(InvalidArgument):
+			api.get_download_link(invoice.name, seconds_valid=3601)
+		self.assertTrue(api.get_download_link(invoice.name, seconds_valid=3600)["url"])
+
+	def test_read_permission_is_required(self):
+		invoice = make_invoice()
+		frappe.set_user(make_user("download-outsider@example.com", ["Website Manager"]))
+		with self.assertRaises(frappe.PermissionError):
+			api.get_download_link(invoice.name)
+
+	def test_credit_notes_drafts_and_cancelled_invoices(self):
+		invoice = make_invoice()
+		credit = make_invoice(is_return=True, return_against=invoice.name)
+		self.assertEqual(
+			downloads.resolve(self.token_of(api.get_download_link(credit.name))).name, credit.name
+		)
+
+		with self.assertRaises(InvoiceStateError):
+			api.get_download_link(make_invoice(submit=False).name)
+
+		cancelled = make_invoice()
+		token = self.token_of(api.get_download_link(cancelled.name))
+		cancelled.cancel()
+		with change_settings("Print Settings", allow_print_for_cancelled=0):
+			self.assertIsNone(downloads.resolve(token))
+			with self.assertRaises(InvoiceStateError):
+				api.get_download_link(cancelled.name)
+		with change_settings("Print Settings", allow_print_for_cancelled=1):
+			self.assertEqual(downloads.resolve(token).name, cancelled.name)
+
+
+class TestPdfCache(FrappeTestCase):
+	def setUp(self):
+		frappe.set_user("Administrator")
+
+	def test_cache_hit_serves_identical_bytes_and_changes_render_again(self):
+		invoice = make_invoice()
+		first, cached = pdf.get_pdf(invoice)
+		self.assertFalse(cached)
+		self.assertTrue(first.startswith(b"%PDF"))
+		again, cached = pdf.get_pdf(frappe.get_doc("Sales Invoice", invoice.name))
+		self.assertTrue(cached)
+		self.assertEqual(again, first)
+
+		invoice.db_set("remarks", "changed after the first render", update_modified=True)
+		changed, cached = pdf.get_pdf(frappe.get_doc("Sales Invoice", invoice.name))
+		self.assertFalse(cached)
+
+		set_settings(show_line_items=0)  # any settings change is a new key too
+		_, cached = pdf.get_pdf(frappe.get_doc("Sales Invoice", invoice.name))
+		self.assertFalse(cached)
+
+	def test_settings_choose_print_format_letter_head_and_language(self):
+		invoice = make_invoice()
+		set_settings(print_format=None, letter_head=None, print_language=None)
+		options = pdf.print_options(invoice)
+		self.assertEqual(
+			options.print_format, frappe.get_meta("Sales Invoice").default_print_format or "Standard"
+		)
+		formats = frappe.get_all(
+			"Print Format", {"doc_type": "Sales Invoice", "disabled": 0}, pluck="name", limit=1
+		)
+		if formats:
+			set_settings(print_format=formats[0], print_language="de")
+			options = pdf.print_options(invoice)
+			self.assertEqual((options.print_format, options.language), (formats[0], "de"))
+
+	def test_filename_is_the_invoice_number(self):
+		invoice = make_invoice()
+		self.assertEqual(pdf.filename(invoice), f"{invoice.name}.pdf")
+		response = pdf.pdf_response(b"%PDF-1.4 x", pdf.filename(invoice))
+		self.assertEqual(response.headers["Content-Type"], "application/pdf")
+		self.assertEqual(response.headers["Content-Length"], "10")
+		self.assertIn(f'filename="{invoice.name}.pdf"', response.headers["Content-Disposition"])

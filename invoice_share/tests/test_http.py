@@ -1,0 +1,492 @@
+"""HTTP tests against a real server of this site (`scripts/test` starts one and sets
+INVOICE_SHARE_TEST_URL). Fixtures are committed, because the server reads them through its
+own database connection."""
+
+import os
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import frappe
+import requests
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import flt
+
+from invoice_share import api, pdf, sharing, tokens
+from invoice_share.tests.stripe_standin import StripeStandIn
+from invoice_share.tests.utils import configure_stripe, make_invoice, make_user, set_settings
+
+BASE_URL = os.environ.get("INVOICE_SHARE_TEST_URL", "").rstrip("/")
+SERVER_REASON = "needs a running server: scripts/test starts one and sets INVOICE_SHARE_TEST_URL"
+
+
+def setUpModule():
+	if not BASE_URL:
+		import unittest
+
+		raise unittest.SkipTest(SERVER_REASON)
+
+
+def client_ip() -> str:
+	"""A fresh client address per test (X-Forwarded-For), so rate limits do not leak between tests."""
+	return f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
+
+
+class HttpTestCase(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		frappe.set_user("Administrator")
+		cls.user = make_user(
+			"invoice-share-api@example.com", ["System Manager", "Accounts Manager", "Accounts User"]
+		)
+		user = frappe.get_doc("User", cls.user)
+		cls.api_key = user.api_key or frappe.generate_hash(length=15)
+		cls.api_secret = frappe.generate_hash(length=15)
+		user.api_key, user.api_secret = cls.api_key, cls.api_secret
+		user.save(ignore_permissions=True)
+		set_settings(default_link_expiry_days=0, show_line_items=1)
+		frappe.db.commit()
+
+	def setUp(self):
+		self.ip = client_ip()
+
+	def guest(self, method: str, path: str, **kwargs):
+		headers = {"X-Forwarded-For": self.ip, **kwargs.pop("headers", {})}
+		return requests.request(
+			method, BASE_URL + path, headers=headers, timeout=120, allow_redirects=False, **kwargs
+		)
+
+	def call(self, method: str, name: str, http: str = "POST", **data):
+		headers = {"Authorization": f"token {self.api_key}:{self.api_secret}", "X-Forwarded-For": self.ip}
+		url = f"{BASE_URL}/api/method/invoice_share.api.{name}"
+		if http == "GET":
+			return requests.get(url, params=data, headers=headers, timeout=120)
+		return requests.request(http, url, data=data, headers=headers, timeout=120)
+
+	def shared(self, **invoice_kwargs):
+		invoice = make_invoice(**invoice_kwargs)
+		frappe.db.commit()
+		answer = self.call("POST", "generate_share_link", sales_invoice=invoice.name).json()["message"]
+		return invoice, answer["share_token"], answer["share_url"]
+
+
+class TestGuestRoutes(HttpTestCase):
+	def test_buyer_page(self):
+		invoice, token, url = self.shared(rate=321.5, qty=2)
+		self.assertTrue(url.startswith(BASE_URL))
+		response = self.guest("GET", url[len(BASE_URL) :])
+		self.assertEqual(response.status_code, 200)
+		html = response.text
+		company = frappe.get_cached_value("Company", invoice.company, "company_name")
+		for text in (invoice.name, company, "Download PDF", "643.00", "Unpaid", "Consulting hour"):
+			self.assertIn(text, html)
+		self.assertNotIn("<script", html.lower())
+		self.assertNotIn(invoice.customer, html)
+		self.assertEqual(response.headers["Referrer-Policy"], "no-referrer")
+		self.assertEqual(response.headers["X-Robots-Tag"], "noindex, nofollow")
+		self.assertEqual(response.headers["Cache-Control"], "no-store")
+		self.assertIn('name="viewport"', html)
+
+		set_settings(show_line_items=0)
+		frappe.db.commit()
+		try:
+			self.assertNotIn("Consulting hour", self.guest("GET", f"/invoice-view/{token}").text)
+		finally:
+			set_settings(show_line_items=1)
+			frappe.db.commit()
+
+	def test_views_and_downloads_are_counted(self):
+		invoice, token, _ = self.shared()
+		for _ in range(2):
+			self.assertEqual(self.guest("GET", f"/invoice-view/{token}").status_code, 200)
+		self.assertEqual(
+			self.guest(
+				"GET", "/api/method/invoice_share.api.shared_invoice_pdf", params={"token": token}
+			).status_code,
+			200,
+		)
+		frappe.db.rollback()
+		link = frappe.get_doc("Invoice Share Link", {"sales_invoice": invoice.name})
+		self.assertEqual((link.view_count, link.download_count), (2, 1))
+		status = self.call("GET", "get_share_status", http="GET", sales_invoice=invoice.name).json()[
+			"message"
+		]
+		self.assertEqual(status["view_count"], 2)
+		first_view = frappe.get_all(
+			"Comment",
+			{"reference_name": invoice.name, "content": ["like", "%opened the shared invoice%"]},
+			pluck="name",
+		)
+		self.assertEqual(len(first_view), 1)
+
+	def test_json_summary_shows_only_the_listed_fields(self):
+		invoice, token, _ = self.shared(rate=50, qty=3)
+		response = self.guest("GET", "/api/method/invoice_share.api.shared_invoice", params={"token": token})
+		self.assertEqual(response.status_code, 200)
+		summary = response.json()["message"]
+		self.assertEqual(
+			set(summary),
+			{
+				"seller",
+				"invoice",
+				"posting_date",
+				"due_date",
+				"currency",
+				"grand_total",
+				"outstanding_amount",
+				"status",
+				"is_credit_note",
+			},
+		)
+		self.assertEqual(
+			(summary["invoice"], summary["grand_total"], summary["outstanding_amount"]),
+			(invoice.name, 150.0, 150.0),
+		)
+		self.assertEqual(response.headers["Cache-Control"], "no-store")
+
+	def test_pdf(self):
+		invoice, token, _ = self.shared()
+		response = self.guest(
+			"GET", "/api/method/invoice_share.api.shared_invoice_pdf", params={"token": token}
+		)
+		self.assertEqual(response.status_code, 200)
+		self.assertEqual(response.headers["Content-Type"], "application/pdf")
+		self.assertTrue(response.content.startswith(b"%PDF"))
+		self.assertEqual(int(response.headers["Content-Length"]), len(response.content))
+		self.assertIn(f'filename="{invoice.name}.pdf"', response.headers["Content-Disposition"])
+
+	def test_every_bad_token_gets_the_same_404(self):
+		_, revoked, _ = self.shared()
+		self.call(
+			"POST",
+			"revoke_share_link",
+			sales_invoice=frappe.db.get_value(
+				"Invoice Share Link", {"token_hash": tokens.hash_token(revoked)}, "sales_invoice"
+			),
+		)
+
+		expired_invoice, expired, _ = self.shared()
+		frappe.db.set_value(
+			"Invoice Share Link",
+			{"active_invoice": expired_invoice.name},
+			"expires_on",
+			frappe.utils.add_to_date(None, minutes=-1),
+		)
+		cancelled_invoice, cancelled, _ = self.shared()
+		cancelled_invoice.reload()
+		frappe.db.set_value(
+			"Sales Invoice", cancelled_invoice.name, "docstatus", 2
+		)  # cancelled behind our back
+		frappe.db.commit()
+		try:
+			bad_tokens = [
+				tokens.new_token(),
+				"short",
+				revoked,
+				expired,
+				cancelled,
+				revoked.upper(),
+				"%00" * 20,
+			]
+			for path, key in (
+				("/invoice-view/{}", None),
+				("/api/method/invoice_share.api.shared_invoice", "token"),
+				("/api/method/invoice_share.api.shared_invoice_pdf", "token"),
+			):
+				answers = set()
+				for bad in bad_tokens:
+					if key:
+						response = self.guest("GET", path, params={key: bad})
+					else:
+						response = self.guest("GET", path.format(bad))
+					self.assertEqual(response.status_code, 404, (path, bad))
+					answers.add((response.content, response.headers["Content-Type"]))
+				self.assertEqual(len(answers), 1, path)
+		finally:
+			frappe.db.set_value("Sales Invoice", cancelled_invoice.name, "docstatus", 1)
+			frappe.db.commit()
+
+	def test_revoked_link_fails_on_the_very_next_request(self):
+		invoice, token, _ = self.shared()
+		self.assertEqual(self.guest("GET", f"/invoice-view/{token}").status_code, 200)
+		revoked = self.call("POST", "revoke_share_link", sales_invoice=invoice.name)
+		self.assertEqual(revoked.json()["message"], {"revoked": 1})
+		self.assertEqual(self.guest("GET", f"/invoice-view/{token}").status_code, 404)
+
+	def test_rate_limits_per_client_address(self):
+		_, token, _ = self.shared()
+		path = "/api/method/invoice_share.api.shared_invoice"
+		codes = [self.guest("GET", path, params={"token": token}).status_code for _ in range(61)]
+		self.assertEqual(codes[:60], [200] * 60)
+		self.assertEqual(codes[60], 429)
+		self.ip = client_ip()  # another client is not affected
+		self.assertEqual(self.guest("GET", path, params={"token": token}).status_code, 200)
+
+		page = [self.guest("GET", f"/invoice-view/{tokens.new_token()}").status_code for _ in range(61)]
+		self.assertEqual(page[:60], [404] * 60)
+		self.assertEqual(page[60], 429)
+
+
+class TestSharingApi(HttpTestCase):
+	def test_concurrent_shares_make_one_active_link(self):
+		invoice = make_invoice()
+		frappe.db.commit()
+
+		def share(_):
+			return self.call("POST", "generate_share_link", sales_invoice=invoice.name)
+
+		with ThreadPoolExecutor(max_workers=8) as pool:
+			answers = list(pool.map(share, range(8)))
+		self.assertEqual([a.status_code for a in answers], [200] * 8)
+		tokens_given = [
+			a.json()["message"]["share_token"] for a in answers if a.json()["message"]["share_token"]
+		]
+		self.assertEqual(len(tokens_given), 1)
+		frappe.db.rollback()
+		self.assertEqual(
+			frappe.db.count("Invoice Share Link", {"sales_invoice": invoice.name, "status": "Active"}), 1
+		)
+
+		with ThreadPoolExecutor(max_workers=6) as pool:
+			regenerated = list(
+				pool.map(
+					lambda _: self.call(
+						"POST", "generate_share_link", sales_invoice=invoice.name, regenerate=1
+					),
+					range(6),
+				)
+			)
+		self.assertEqual({a.status_code for a in regenerated}, {200})
+		frappe.db.rollback()
+		self.assertEqual(
+			frappe.db.count("Invoice Share Link", {"sales_invoice": invoice.name, "status": "Active"}), 1
+		)
+		live = [
+			a.json()["message"]["share_token"]
+			for a in regenerated
+			if sharing.resolve_token(a.json()["message"]["share_token"])
+		]
+		self.assertEqual(len(live), 1)
+
+	def test_errors_are_clear_4xx_and_change_nothing(self):
+		draft = make_invoice(submit=False)
+		frappe.db.commit()
+		response = self.call("POST", "generate_share_link", sales_invoice=draft.name)
+		self.assertEqual(response.status_code, 409)
+		self.assertIn("draft", response.text)
+		response = self.call("POST", "generate_share_link", sales_invoice=draft.name, regenerate="perhaps")
+		self.assertIn(response.status_code, (409, 422))
+		invoice = make_invoice()
+		frappe.db.commit()
+		response = self.call("POST", "generate_share_link", sales_invoice=invoice.name, regenerate="perhaps")
+		self.assertEqual(response.status_code, 422)
+		self.assertEqual(self.call("POST", "generate_share_link", sales_invoice="NO-SUCH").status_code, 404)
+		# State changes need POST; Frappe answers other methods with 403.
+		wrong_method = self.call("GET", "generate_share_link", http="GET", sales_invoice=invoice.name)
+		self.assertEqual(wrong_method.status_code, 403)
+		frappe.db.rollback()
+		self.assertFalse(
+			frappe.db.exists("Invoice Share Link", {"sales_invoice": ["in", [draft.name, invoice.name]]})
+		)
+
+	def test_guests_and_users_without_permission_get_403(self):
+		invoice = make_invoice()
+		frappe.db.commit()
+		guest = self.guest(
+			"POST", "/api/method/invoice_share.api.generate_share_link", data={"sales_invoice": invoice.name}
+		)
+		self.assertEqual(guest.status_code, 403)
+		make_user("invoice-share-web@example.com", ["Website Manager"])
+		user = frappe.get_doc("User", "invoice-share-web@example.com")
+		key, secret = frappe.generate_hash(length=15), frappe.generate_hash(length=15)
+		user.api_key, user.api_secret = key, secret
+		user.save(ignore_permissions=True)
+		frappe.db.commit()
+		response = requests.post(
+			f"{BASE_URL}/api/method/invoice_share.api.generate_share_link",
+			data={"sales_invoice": invoice.name},
+			headers={"Authorization": f"token {key}:{secret}"},
+			timeout=60,
+		)
+		self.assertEqual(response.status_code, 403)
+
+
+class TestDownloadLinksOverHttp(HttpTestCase):
+	def test_download_link_lifecycle(self):
+		invoice = make_invoice()
+		frappe.db.commit()
+		answer = self.call("POST", "get_download_link", sales_invoice=invoice.name, seconds_valid=5).json()[
+			"message"
+		]
+		path = answer["url"][len(BASE_URL) :]
+		response = self.guest("GET", path)
+		self.assertEqual(response.status_code, 200)
+		self.assertTrue(response.content.startswith(b"%PDF"))
+		self.assertIn(f'filename="{invoice.name}.pdf"', response.headers["Content-Disposition"])
+		time.sleep(6.2)
+		expired = self.guest("GET", path)
+		self.assertEqual(expired.status_code, 404)
+
+		fresh = self.call("POST", "get_download_link", sales_invoice=invoice.name).json()["message"]["url"][
+			len(BASE_URL) :
+		]
+		tampered = fresh[:-3] + ("AAA" if not fresh.endswith("AAA") else "BBB")
+		self.assertEqual(self.guest("GET", tampered).content, expired.content)
+		self.assertEqual(self.guest("GET", tampered).status_code, 404)
+
+		settings = frappe.get_single("Invoice Share Settings")
+		settings.rotate_download_link_secret()
+		frappe.db.commit()
+		self.assertEqual(self.guest("GET", fresh).status_code, 404)
+
+		for bad in ("4", "abc", "1.5"):
+			self.assertEqual(
+				self.call(
+					"POST", "get_download_link", sales_invoice=invoice.name, seconds_valid=bad
+				).status_code,
+				422,
+			)
+
+	def test_repeat_download_comes_from_the_prerendered_cache(self):
+		invoice, token, _ = self.shared()
+		key = pdf.cache_key(frappe.get_doc("Sales Invoice", invoice.name), pdf.print_options(invoice))
+		deadline = time.time() + 90
+		while frappe.cache.get_value(key, expires=True) is None and time.time() < deadline:
+			time.sleep(0.5)
+		cached = frappe.cache.get_value(key, expires=True)
+		self.assertIsNotNone(cached, "the background job did not render the PDF")
+		first = self.guest(
+			"GET", "/api/method/invoice_share.api.shared_invoice_pdf", params={"token": token}
+		).content
+		second = self.guest(
+			"GET", "/api/method/invoice_share.api.shared_invoice_pdf", params={"token": token}
+		).content
+		self.assertEqual(first, cached)
+		self.assertEqual(second, cached)
+
+
+class TestPaymentsOverHttp(HttpTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.standin = StripeStandIn(
+			webhook_url=f"{BASE_URL}/api/method/invoice_share.api.stripe_webhook"
+		).start()
+		cls.addClassCleanup(cls.standin.stop)
+		configure_stripe(cls.standin)
+		frappe.db.commit()
+
+	@classmethod
+	def tearDownClass(cls):
+		set_settings(stripe_enabled=0)
+		frappe.db.commit()
+		super().tearDownClass()
+
+	def payment_entries(self, invoice_name):
+		frappe.db.rollback()
+		return frappe.get_all(
+			"Payment Entry Reference", {"reference_name": invoice_name, "docstatus": 1}, pluck="parent"
+		)
+
+	def test_pay_end_to_end_from_the_buyer_page(self):
+		invoice, token, _ = self.shared(rate=199.99, qty=1)
+		page = self.guest("GET", f"/invoice-view/{token}").text
+		self.assertIn("Pay now", page)
+		self.assertIn('action="/api/method/invoice_share.api.start_checkout"', page)
+
+		redirect = self.guest(
+			"POST", "/api/method/invoice_share.api.start_checkout", data={"token": token, "redirect": "1"}
+		)
+		self.assertEqual(redirect.status_code, 303)
+		pay_url = redirect.headers["Location"]
+		self.assertTrue(pay_url.startswith(self.standin.url))
+		session_id = pay_url.rsplit("/", 1)[1]
+		self.assertEqual(self.standin.session(session_id)["amount_total"], 19999)
+
+		# The buyer pays on the (stand-in) Stripe page, which sends the signed webhook and returns them.
+		paid = requests.post(pay_url, allow_redirects=False, timeout=120)
+		self.assertEqual(paid.status_code, 303)
+		self.assertIn(f"/invoice-paid?session_id={session_id}", paid.headers["Location"])
+		back = self.guest("GET", paid.headers["Location"][len(BASE_URL) :])
+		self.assertIn("Paid — thank you", back.text)
+
+		self.assertEqual(len(self.payment_entries(invoice.name)), 1)
+		invoice.reload()
+		self.assertEqual((flt(invoice.outstanding_amount), invoice.status), (0, "Paid"))
+		self.assertIn("Paid — thank you", self.guest("GET", f"/invoice-view/{token}").text)
+		self.assertNotIn("Pay now", self.guest("GET", f"/invoice-view/{token}").text)
+
+	def test_start_checkout_json_and_bad_tokens(self):
+		_, token, _ = self.shared()
+		answer = self.guest("POST", "/api/method/invoice_share.api.start_checkout", data={"token": token})
+		self.assertEqual(answer.status_code, 200)
+		self.assertEqual(set(answer.json()["message"]), {"id", "url"})
+		bad = self.guest(
+			"POST", "/api/method/invoice_share.api.start_checkout", data={"token": tokens.new_token()}
+		)
+		self.assertEqual(bad.status_code, 404)
+
+	def test_replayed_and_concurrent_webhooks_make_one_payment_entry(self):
+		invoice = make_invoice(rate=75, qty=2)
+		frappe.db.commit()
+		details = self.call("POST", "create_payment_link", sales_invoice=invoice.name).json()["message"][
+			"invoice_payment_details"
+		]
+		session_id = details["payment_url"].rsplit("/", 1)[1]
+		self.standin.complete_session(session_id)
+		payload, signature = self.standin.event_for("checkout.session.completed", session_id)
+		url = f"{BASE_URL}/api/method/invoice_share.api.stripe_webhook"
+
+		def send(_):
+			return requests.post(
+				url,
+				data=payload,
+				headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+				timeout=120,
+			)
+
+		with ThreadPoolExecutor(max_workers=5) as pool:
+			concurrent = list(pool.map(send, range(5)))
+		replayed = [send(i) for i in range(5)]
+		self.assertEqual({r.status_code for r in concurrent + replayed}, {200})
+		self.assertEqual(len(self.payment_entries(invoice.name)), 1)
+		self.assertEqual(
+			frappe.db.get_value("Invoice Payment Link", {"checkout_session_id": session_id}, "status"), "Paid"
+		)
+
+	def test_bad_signatures_are_refused(self):
+		invoice = make_invoice()
+		frappe.db.commit()
+		details = self.call("POST", "create_payment_link", sales_invoice=invoice.name).json()["message"][
+			"invoice_payment_details"
+		]
+		session_id = details["payment_url"].rsplit("/", 1)[1]
+		self.standin.complete_session(session_id)
+		payload, signature = self.standin.event_for("checkout.session.completed", session_id)
+		url = f"{BASE_URL}/api/method/invoice_share.api.stripe_webhook"
+		cases = (
+			(payload + b" ", signature),
+			(payload, self.standin.sign(payload, secret="whsec_not_ours")),
+			(payload, self.standin.sign(payload, timestamp=int(time.time()) - 3600)),
+			(payload, None),
+		)
+		for body, header in cases:
+			headers = {"Content-Type": "application/json", **({"Stripe-Signature": header} if header else {})}
+			self.assertEqual(requests.post(url, data=body, headers=headers, timeout=60).status_code, 400)
+		self.assertEqual(self.payment_entries(invoice.name), [])
+
+	def test_cancelled_invoice_expires_the_session_and_gets_no_link(self):
+		invoice = make_invoice()
+		frappe.db.commit()
+		details = self.call("POST", "create_payment_link", sales_invoice=invoice.name).json()["message"][
+			"invoice_payment_details"
+		]
+		session_id = details["payment_url"].rsplit("/", 1)[1]
+		invoice.reload()
+		invoice.cancel()
+		frappe.db.commit()
+		self.assertEqual(self.standin.session(session_id)["status"], "expired")
+		response = self.call("POST", "create_payment_link", sales_invoice=invoice.name)
+		self.assertEqual(response.status_code, 409)
