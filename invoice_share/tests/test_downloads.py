@@ -98,6 +98,7 @@ class TestPdfCache(FrappeTestCase):
 		invoice.db_set("remarks", "changed after the first render", update_modified=True)
 		changed, cached = pdf.get_pdf(frappe.get_doc("Sales Invoice", invoice.name))
 		self.assertFalse(cached)
+		self.assertTrue(changed.startswith(b"%PDF"))
 
 		set_settings(show_line_items=0)  # any settings change is a new key too
 		_, cached = pdf.get_pdf(frappe.get_doc("Sales Invoice", invoice.name))
