@@ -99,10 +99,9 @@ def shared_invoice_pdf(token=None):
 	row = sharing.resolve_token(token)
 	if row is None:
 		return guest.not_found_json()
-	invoice = frappe.get_doc("Sales Invoice", row.sales_invoice)
-	data, _from_cache = pdf.get_pdf(invoice)
+	data, _from_cache = pdf.get_pdf(row.invoice)
 	sharing.record_download(row)
-	return guest.with_headers(pdf.pdf_response(data, pdf.filename(invoice)), guest.PRIVATE_HEADERS)
+	return guest.with_headers(pdf.pdf_response(data, pdf.filename(row.sales_invoice)), guest.PRIVATE_HEADERS)
 
 
 @frappe.whitelist(allow_guest=True, methods=["GET"])
@@ -113,7 +112,7 @@ def signed_invoice_pdf(token=None):
 	if invoice is None:
 		return guest.not_found_json()
 	data, _from_cache = pdf.get_pdf(invoice)
-	return guest.with_headers(pdf.pdf_response(data, pdf.filename(invoice)), guest.PRIVATE_HEADERS)
+	return guest.with_headers(pdf.pdf_response(data, pdf.filename(invoice.name)), guest.PRIVATE_HEADERS)
 
 
 # Payments

@@ -79,15 +79,16 @@ def issue(invoice, seconds_valid: int) -> dict:
 
 
 def resolve(token: object):
-	"""The invoice a valid token points to, or None for every kind of invalid token."""
+	"""What a PDF download needs of the invoice a valid token points to (`pdf.INVOICE_FIELDS`),
+	or None for every kind of invalid token."""
+	from invoice_share.pdf import INVOICE_FIELDS
+
 	try:
 		claims = signing.verify(token, secret=_secret(), site=frappe.local.site, now=int(time.time()))
 	except signing.InvalidDownloadToken:
 		return None
-	if not frappe.db.exists("Sales Invoice", claims.sales_invoice):
-		return None
-	invoice = frappe.get_doc("Sales Invoice", claims.sales_invoice)
-	if invoice.docstatus == 0 or (invoice.docstatus == 2 and not _cancelled_printable()):
+	invoice = frappe.db.get_value("Sales Invoice", claims.sales_invoice, INVOICE_FIELDS, as_dict=True)
+	if not invoice or invoice.docstatus == 0 or (invoice.docstatus == 2 and not _cancelled_printable()):
 		return None
 	return invoice
 

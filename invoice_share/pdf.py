@@ -11,12 +11,16 @@ import re
 from dataclasses import dataclass
 
 import frappe
+from frappe.model.document import Document
 from frappe.translate import print_language
+from frappe.utils import flt, get_datetime
 from werkzeug.wrappers import Response
 
 from invoice_share.utils import get_settings
 
 CACHE_SECONDS = 7 * 24 * 3600
+# What the cache key needs of the invoice: enough to answer a cache hit without loading it.
+INVOICE_FIELDS = ("name", "modified", "docstatus", "outstanding_amount", "status", "letter_head", "language")
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -46,9 +50,9 @@ def cache_key(invoice, options: PrintOptions) -> str:
 	settings_modified = get_settings().modified
 	parts = (
 		invoice.name,
-		str(invoice.modified),
+		str(get_datetime(invoice.modified)),  # a string after save, a datetime when read
 		str(invoice.docstatus),
-		str(invoice.outstanding_amount),
+		str(flt(invoice.outstanding_amount)),
 		str(invoice.status),
 		options.print_format,
 		options.letter_head or "",
@@ -78,12 +82,18 @@ def render(invoice, options: PrintOptions) -> bytes:
 
 
 def get_pdf(invoice) -> tuple[bytes, bool]:
-	"""The PDF bytes and whether they came from the cache."""
+	"""The PDF bytes and whether they came from the cache.
+
+	`invoice` is the Sales Invoice, or a dict of its INVOICE_FIELDS; the document is loaded only
+	when the PDF has to be rendered.
+	"""
 	options = print_options(invoice)
 	key = cache_key(invoice, options)
 	data = frappe.cache.get_value(key, expires=True)
 	if data is not None:
 		return data, True
+	if not isinstance(invoice, Document):
+		invoice = frappe.get_doc("Sales Invoice", invoice.name)
 	data = render(invoice, options)
 	frappe.cache.set_value(key, data, expires_in_sec=CACHE_SECONDS)
 	return data, False
@@ -93,7 +103,7 @@ def prerender(sales_invoice: str) -> None:
 	"""Background job: render into the cache if the current version is not there yet."""
 	if not frappe.db.exists("Sales Invoice", sales_invoice):
 		return
-	get_pdf(frappe.get_doc("Sales Invoice", sales_invoice))
+	get_pdf(frappe.db.get_value("Sales Invoice", sales_invoice, INVOICE_FIELDS, as_dict=True))
 
 
 def prerender_after_commit(sales_invoice: str) -> None:
@@ -107,8 +117,8 @@ def prerender_after_commit(sales_invoice: str) -> None:
 	)
 
 
-def filename(invoice) -> str:
-	return f"{_UNSAFE_FILENAME.sub('-', invoice.name).strip('-') or 'invoice'}.pdf"
+def filename(invoice_name: str) -> str:
+	return f"{_UNSAFE_FILENAME.sub('-', invoice_name).strip('-') or 'invoice'}.pdf"
 
 
 def pdf_response(data: bytes, name: str) -> Response:

@@ -145,9 +145,12 @@ def _close(name: str, status: str) -> None:
 def resolve_token(token: object) -> frappe._dict | None:
 	"""The link behind a guest's token, or None for any token that must not work.
 
-	One indexed query (token_hash is unique) joined with the invoice's docstatus.
-	Unknown, revoked, expired and cancelled-invoice tokens are all just None.
+	One indexed query (token_hash is unique), joined with what a PDF download needs of the
+	invoice (`pdf.INVOICE_FIELDS`, as `row.invoice`). Unknown, revoked, expired and
+	cancelled-invoice tokens are all just None.
 	"""
+	from invoice_share.pdf import INVOICE_FIELDS
+
 	if not tokens.is_well_formed(token):
 		return None
 	link = DocType(LINK)
@@ -157,7 +160,11 @@ def resolve_token(token: object) -> frappe._dict | None:
 		.join(invoice)
 		.on(invoice.name == link.sales_invoice)
 		.select(
-			link.name, link.sales_invoice, link.status, link.expires_on, link.view_count, invoice.docstatus
+			link.name,
+			link.sales_invoice,
+			link.status,
+			link.expires_on,
+			*(invoice[field].as_(f"invoice_{field}") for field in INVOICE_FIELDS),
 		)
 		.where(link.token_hash == tokens.hash_token(token))
 		.run(as_dict=True)
@@ -165,7 +172,8 @@ def resolve_token(token: object) -> frappe._dict | None:
 	if not rows:
 		return None
 	row = rows[0]
-	if row.status != "Active" or is_expired(row.expires_on) or row.docstatus != 1:
+	row.invoice = frappe._dict({field: row.pop(f"invoice_{field}") for field in INVOICE_FIELDS})
+	if row.status != "Active" or is_expired(row.expires_on) or row.invoice.docstatus != 1:
 		return None
 	return row
 

@@ -1,7 +1,14 @@
 # Shared by scripts/test, scripts/demo and scripts/benchmark: work with a Frappe bench.
 # Sourced, not run. Expects REPO to be set.
 
-BENCH="${INVOICE_SHARE_BENCH:-}"
+# The bench: INVOICE_SHARE_BENCH, else ~/frappe-bench (where Frappe's install guide puts one) if present.
+if [ -n "${INVOICE_SHARE_BENCH:-}" ]; then
+	BENCH="$INVOICE_SHARE_BENCH"
+elif [ -d "${HOME:-/nonexistent}/frappe-bench/apps/frappe" ]; then
+	BENCH="$HOME/frappe-bench"
+else
+	BENCH=""
+fi
 DB_ROOT_PASSWORD="${INVOICE_SHARE_DB_ROOT_PASSWORD:-}"
 ADMIN_PASSWORD="${INVOICE_SHARE_ADMIN_PASSWORD:-admin}"
 SERVER_PIDS=()

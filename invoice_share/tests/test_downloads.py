@@ -94,6 +94,9 @@ class TestPdfCache(FrappeTestCase):
 		again, cached = pdf.get_pdf(frappe.get_doc("Sales Invoice", invoice.name))
 		self.assertTrue(cached)
 		self.assertEqual(again, first)
+		# The guest routes look the invoice up as a few fields, and hit the same entry.
+		fields = frappe.db.get_value("Sales Invoice", invoice.name, pdf.INVOICE_FIELDS, as_dict=True)
+		self.assertEqual(pdf.get_pdf(fields), (first, True))
 
 		invoice.db_set("remarks", "changed after the first render", update_modified=True)
 		changed, cached = pdf.get_pdf(frappe.get_doc("Sales Invoice", invoice.name))
@@ -121,8 +124,9 @@ class TestPdfCache(FrappeTestCase):
 
 	def test_filename_is_the_invoice_number(self):
 		invoice = make_invoice()
-		self.assertEqual(pdf.filename(invoice), f"{invoice.name}.pdf")
-		response = pdf.pdf_response(b"%PDF-1.4 x", pdf.filename(invoice))
+		self.assertEqual(pdf.filename(invoice.name), f"{invoice.name}.pdf")
+		self.assertEqual(pdf.filename("SINV/2026 #7"), "SINV-2026-7.pdf")
+		response = pdf.pdf_response(b"%PDF-1.4 x", pdf.filename(invoice.name))
 		self.assertEqual(response.headers["Content-Type"], "application/pdf")
 		self.assertEqual(response.headers["Content-Length"], "10")
 		self.assertIn(f'filename="{invoice.name}.pdf"', response.headers["Content-Disposition"])
