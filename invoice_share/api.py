@@ -137,13 +137,23 @@ def start_checkout(token=None, redirect=None):
 	if row is None:
 		return guest.not_found_json()
 	invoice = frappe.get_doc("Sales Invoice", row.sales_invoice)
-	link = checkout.checkout_for(invoice, share_link=row.name)
-	session = {"id": link.checkout_session_id, "url": link.payment_url}
-	if params.parse_flag(redirect):
+	from_page = params.parse_flag(redirect)
+	frappe.db.savepoint("invoice_share_checkout")
+	try:
+		link = checkout.checkout_for(invoice, share_link=row.name)
+	except frappe.ValidationError as exc:
+		if not from_page:
+			raise
+		# The buyer pressed "Pay now" (say, after paying in another tab): a page, not JSON,
+		# and nothing of the attempt is kept.
+		frappe.db.rollback(save_point="invoice_share_checkout")
+		frappe.clear_messages()
+		return guest.message_page(_("Payment not started"), str(exc), status=exc.http_status_code)
+	if from_page:
 		return guest.with_headers(
 			Response(status=303, headers={"Location": link.payment_url}), guest.PRIVATE_HEADERS
 		)
-	return guest.json_response(session)
+	return guest.json_response({"id": link.checkout_session_id, "url": link.payment_url})
 
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])

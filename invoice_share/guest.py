@@ -8,6 +8,7 @@ import json
 
 import frappe
 from frappe import _
+from frappe.utils import strip_html
 from werkzeug.wrappers import Response
 
 PRIVATE_HEADERS = {
@@ -68,16 +69,16 @@ def not_found_page() -> Response:
 	return html_response(html, status=404)
 
 
-def too_many_requests_page() -> Response:
+def message_page(title: str, message: str, status: int) -> Response:
 	html = frappe.render_template(
 		"invoice_share/templates/buyer/message.html",
-		{
-			"lang": frappe.local.lang,
-			"title": _("Too many requests"),
-			"message": _("Please wait a minute and try again."),
-		},
+		{"lang": frappe.local.lang, "title": title, "message": strip_html(message)},
 	)
-	return html_response(html, status=429)
+	return html_response(html, status=status)
+
+
+def too_many_requests_page() -> Response:
+	return message_page(_("Too many requests"), _("Please wait a minute and try again."), status=429)
 
 
 def page_rate_limit_exceeded(bucket: str, limit: int = PAGE_LIMIT) -> bool:

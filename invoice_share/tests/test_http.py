@@ -477,6 +477,68 @@ class TestPaymentsOverHttp(HttpTestCase):
 			self.assertEqual(requests.post(url, data=body, headers=headers, timeout=60).status_code, 400)
 		self.assertEqual(self.payment_entries(invoice.name), [])
 
+	def test_minor_units_partial_payment_and_amount_mismatch(self):
+		from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
+
+		from invoice_share.tests.utils import ensure_customer, ensure_receivable_account
+
+		yen = make_invoice(
+			rate=1234,
+			qty=3,
+			currency="JPY",
+			customer=ensure_customer("_Invoice Share JPY Customer"),
+			debit_to=ensure_receivable_account("JPY"),
+			conversion_rate=0.0067,
+		)
+		dollars = make_invoice(rate=19.99, qty=3)
+		frappe.db.commit()
+		for invoice, minor, currency in ((yen, 3702, "jpy"), (dollars, 5997, "usd")):
+			details = self.payment_link(invoice.name)
+			session = self.standin.session(details["payment_url"].rsplit("/", 1)[1])
+			self.assertEqual((session["amount_total"], session["currency"]), (minor, currency))
+
+		# Part of the dollar invoice is paid by hand: the next link asks for the rest.
+		entry = get_payment_entry("Sales Invoice", dollars.name, party_amount=20)
+		entry.reference_no, entry.reference_date = "WIRE-1", frappe.utils.nowdate()
+		entry.insert().submit()
+		frappe.db.commit()
+		rest = self.payment_link(dollars.name)
+		session_id = rest["payment_url"].rsplit("/", 1)[1]
+		self.assertEqual((rest["amount"], self.standin.session(session_id)["amount_total"]), (39.97, 3997))
+
+		# Stripe reports another amount than the link asked for: logged, nothing recorded.
+		mismatch_logs = {"method": "Invoice Share: Stripe amount does not match the payment link"}
+		logged_before = frappe.db.count("Error Log", mismatch_logs)
+		self.standin.complete_session(session_id, amount_total=3000)
+		status, _body = self.standin.deliver("checkout.session.completed", session_id)
+		self.assertEqual(status, 200)
+		self.assertEqual(len(self.payment_entries(dollars.name)), 1)  # only the one made by hand
+		self.assertEqual(frappe.db.count("Error Log", mismatch_logs), logged_before + 1)
+		self.assertEqual(
+			frappe.db.get_value("Invoice Payment Link", {"checkout_session_id": session_id}, "status"), "Open"
+		)
+
+	def test_pay_now_on_a_paid_invoice_shows_a_page(self):
+		invoice, token, _ = self.shared(rate=10, qty=1)
+		from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
+
+		entry = get_payment_entry("Sales Invoice", invoice.name)
+		entry.reference_no, entry.reference_date = "CASH-1", frappe.utils.nowdate()
+		entry.insert().submit()
+		frappe.db.commit()
+		page = self.guest(
+			"POST", "/api/method/invoice_share.api.start_checkout", data={"token": token, "redirect": "1"}
+		)
+		self.assertEqual(page.status_code, 409)
+		self.assertIn("text/html", page.headers["Content-Type"])
+		self.assertIn("nothing outstanding", page.text)
+		self.assertFalse(frappe.db.exists("Invoice Payment Link", {"sales_invoice": invoice.name}))
+
+	def payment_link(self, invoice_name: str) -> dict:
+		response = self.call("POST", "create_payment_link", sales_invoice=invoice_name)
+		self.assertEqual(response.status_code, 200, response.text)
+		return response.json()["message"]["invoice_payment_details"]
+
 	def test_cancelled_invoice_expires_the_session_and_gets_no_link(self):
 		invoice = make_invoice()
 		frappe.db.commit()

@@ -155,6 +155,8 @@ class TestInvoicePaymentLink(FrappeTestCase):
 				"Comment", {"reference_name": invoice.name, "content": ["like", "Paid %through Stripe%"]}
 			)
 		)
+		with self.assertRaises(InvoiceStateError):  # nothing left to pay
+			api.create_payment_link(invoice.name)
 
 	def test_amount_mismatch_is_not_recorded(self):
 		invoice = make_invoice(rate=80, qty=1)
@@ -180,6 +182,16 @@ class TestInvoicePaymentLink(FrappeTestCase):
 		self.assertEqual(
 			self.deliver("checkout.session.async_payment_failed", session_id)[1]["status"], "Failed"
 		)
+
+		delayed = make_invoice(rate=30, qty=1)
+		session_id = self.details(delayed)["payment_url"].rsplit("/", 1)[1]
+		self.standin.complete_session(session_id, payment_status="unpaid")
+		self.assertEqual(self.deliver("checkout.session.completed", session_id)[1]["status"], "Open")
+		self.standin.async_payment_result(session_id, succeeded=True)
+		self.assertEqual(
+			self.deliver("checkout.session.async_payment_succeeded", session_id)[1]["status"], "Paid"
+		)
+		self.assertEqual(flt(frappe.db.get_value("Sales Invoice", delayed.name, "outstanding_amount")), 0)
 
 		other = make_invoice()
 		session_id = self.details(other)["payment_url"].rsplit("/", 1)[1]
