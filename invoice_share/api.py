@@ -99,9 +99,9 @@ def shared_invoice_pdf(token=None):
 	row = sharing.resolve_token(token)
 	if row is None:
 		return guest.not_found_json()
-	data, _from_cache = pdf.get_pdf(row.invoice)
+	response = _pdf_response(row.invoice)
 	sharing.record_download(row)
-	return guest.with_headers(pdf.pdf_response(data, pdf.filename(row.sales_invoice)), guest.PRIVATE_HEADERS)
+	return response
 
 
 @frappe.whitelist(allow_guest=True, methods=["GET"])
@@ -111,6 +111,10 @@ def signed_invoice_pdf(token=None):
 	invoice = downloads.resolve(token)
 	if invoice is None:
 		return guest.not_found_json()
+	return _pdf_response(invoice)
+
+
+def _pdf_response(invoice):
 	data, _from_cache = pdf.get_pdf(invoice)
 	return guest.with_headers(pdf.pdf_response(data, pdf.filename(invoice.name)), guest.PRIVATE_HEADERS)
 

@@ -37,37 +37,50 @@ def complete_setup(company: str = "Demo Seller Inc", abbr: str = "DSI", currency
 	)
 
 
-def make_demo_invoice() -> str:
-	"""A submitted Sales Invoice for a demo customer; returns its name."""
-	company = complete_setup()
-	if not frappe.db.exists("Customer", DEMO_CUSTOMER):
+def _first_leaf(doctype: str) -> str:
+	return frappe.get_all(doctype, {"is_group": 0}, pluck="name", limit=1)[0]
+
+
+def ensure_customer(name: str, email: str | None) -> str:
+	if not frappe.db.exists("Customer", name):
 		frappe.get_doc(
 			{
 				"doctype": "Customer",
-				"customer_name": DEMO_CUSTOMER,
-				"customer_group": frappe.get_all("Customer Group", {"is_group": 0}, pluck="name", limit=1)[0],
-				"territory": frappe.get_all("Territory", {"is_group": 0}, pluck="name", limit=1)[0],
-				"email_id": "accounts@acme-buyer.example",
+				"customer_name": name,
+				"customer_group": _first_leaf("Customer Group"),
+				"territory": _first_leaf("Territory"),
+				"email_id": email,
 			}
 		).insert(ignore_permissions=True)
-	items = []
-	for name, qty, rate in DEMO_ITEMS:
-		if not frappe.db.exists("Item", name):
-			frappe.get_doc(
-				{
-					"doctype": "Item",
-					"item_code": name,
-					"item_group": frappe.get_all("Item Group", {"is_group": 0}, pluck="name", limit=1)[0],
-					"stock_uom": "Nos",
-					"is_stock_item": 0,
-				}
-			).insert(ignore_permissions=True)
-		items.append({"item_code": name, "qty": qty, "rate": rate})
+	return name
+
+
+def ensure_item(code: str, item_name: str | None = None) -> str:
+	"""A service item (not a stock item)."""
+	if not frappe.db.exists("Item", code):
+		frappe.get_doc(
+			{
+				"doctype": "Item",
+				"item_code": code,
+				"item_name": item_name or code,
+				"item_group": _first_leaf("Item Group"),
+				"stock_uom": "Nos",
+				"is_stock_item": 0,
+			}
+		).insert(ignore_permissions=True)
+	return code
+
+
+def make_demo_invoice() -> str:
+	"""A submitted Sales Invoice for a demo customer; returns its name."""
+	company = complete_setup()
+	customer = ensure_customer(DEMO_CUSTOMER, "accounts@acme-buyer.example")
+	items = [{"item_code": ensure_item(name), "qty": qty, "rate": rate} for name, qty, rate in DEMO_ITEMS]
 	invoice = frappe.get_doc(
 		{
 			"doctype": "Sales Invoice",
 			"company": company,
-			"customer": DEMO_CUSTOMER,
+			"customer": customer,
 			"posting_date": nowdate(),
 			"due_date": add_days(nowdate(), 14),
 			"items": items,

@@ -15,7 +15,7 @@ from frappe.utils import flt
 
 from invoice_share import api, pdf, sharing, tokens
 from invoice_share.tests.stripe_standin import StripeStandIn
-from invoice_share.tests.utils import configure_stripe, make_invoice, make_user, set_settings
+from invoice_share.tests.utils import configure_stripe, make_invoice, make_user, pay_by_hand, set_settings
 
 BASE_URL = os.environ.get("INVOICE_SHARE_TEST_URL", "").rstrip("/")
 SERVER_REASON = "needs a running server: scripts/test starts one and sets INVOICE_SHARE_TEST_URL"
@@ -26,6 +26,11 @@ def setUpModule():
 		import unittest
 
 		raise unittest.SkipTest(SERVER_REASON)
+
+
+def session_of(details: dict) -> str:
+	"""The Checkout Session id in a payment link (the stand-in's pay page ends with it)."""
+	return details["payment_url"].rsplit("/", 1)[1]
 
 
 def client_ip() -> str:
@@ -431,10 +436,7 @@ class TestPaymentsOverHttp(HttpTestCase):
 	def test_replayed_and_concurrent_webhooks_make_one_payment_entry(self):
 		invoice = make_invoice(rate=75, qty=2)
 		frappe.db.commit()
-		details = self.call("POST", "create_payment_link", sales_invoice=invoice.name).json()["message"][
-			"invoice_payment_details"
-		]
-		session_id = details["payment_url"].rsplit("/", 1)[1]
+		session_id = session_of(self.payment_link(invoice.name))
 		self.standin.complete_session(session_id)
 		payload, signature = self.standin.event_for("checkout.session.completed", session_id)
 		url = f"{BASE_URL}/api/method/invoice_share.api.stripe_webhook"
@@ -459,10 +461,7 @@ class TestPaymentsOverHttp(HttpTestCase):
 	def test_bad_signatures_are_refused(self):
 		invoice = make_invoice()
 		frappe.db.commit()
-		details = self.call("POST", "create_payment_link", sales_invoice=invoice.name).json()["message"][
-			"invoice_payment_details"
-		]
-		session_id = details["payment_url"].rsplit("/", 1)[1]
+		session_id = session_of(self.payment_link(invoice.name))
 		self.standin.complete_session(session_id)
 		payload, signature = self.standin.event_for("checkout.session.completed", session_id)
 		url = f"{BASE_URL}/api/method/invoice_share.api.stripe_webhook"
@@ -478,8 +477,6 @@ class TestPaymentsOverHttp(HttpTestCase):
 		self.assertEqual(self.payment_entries(invoice.name), [])
 
 	def test_minor_units_partial_payment_and_amount_mismatch(self):
-		from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
-
 		from invoice_share.tests.utils import ensure_customer, ensure_receivable_account
 
 		yen = make_invoice(
@@ -493,17 +490,14 @@ class TestPaymentsOverHttp(HttpTestCase):
 		dollars = make_invoice(rate=19.99, qty=3)
 		frappe.db.commit()
 		for invoice, minor, currency in ((yen, 3702, "jpy"), (dollars, 5997, "usd")):
-			details = self.payment_link(invoice.name)
-			session = self.standin.session(details["payment_url"].rsplit("/", 1)[1])
+			session = self.standin.session(session_of(self.payment_link(invoice.name)))
 			self.assertEqual((session["amount_total"], session["currency"]), (minor, currency))
 
 		# Part of the dollar invoice is paid by hand: the next link asks for the rest.
-		entry = get_payment_entry("Sales Invoice", dollars.name, party_amount=20)
-		entry.reference_no, entry.reference_date = "WIRE-1", frappe.utils.nowdate()
-		entry.insert().submit()
+		pay_by_hand(dollars.name, 20)
 		frappe.db.commit()
 		rest = self.payment_link(dollars.name)
-		session_id = rest["payment_url"].rsplit("/", 1)[1]
+		session_id = session_of(rest)
 		self.assertEqual((rest["amount"], self.standin.session(session_id)["amount_total"]), (39.97, 3997))
 
 		# Stripe reports another amount than the link asked for: logged, nothing recorded.
@@ -520,11 +514,7 @@ class TestPaymentsOverHttp(HttpTestCase):
 
 	def test_pay_now_on_a_paid_invoice_shows_a_page(self):
 		invoice, token, _ = self.shared(rate=10, qty=1)
-		from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
-
-		entry = get_payment_entry("Sales Invoice", invoice.name)
-		entry.reference_no, entry.reference_date = "CASH-1", frappe.utils.nowdate()
-		entry.insert().submit()
+		pay_by_hand(invoice.name)
 		frappe.db.commit()
 		page = self.guest(
 			"POST", "/api/method/invoice_share.api.start_checkout", data={"token": token, "redirect": "1"}
@@ -542,10 +532,7 @@ class TestPaymentsOverHttp(HttpTestCase):
 	def test_cancelled_invoice_expires_the_session_and_gets_no_link(self):
 		invoice = make_invoice()
 		frappe.db.commit()
-		details = self.call("POST", "create_payment_link", sales_invoice=invoice.name).json()["message"][
-			"invoice_payment_details"
-		]
-		session_id = details["payment_url"].rsplit("/", 1)[1]
+		session_id = session_of(self.payment_link(invoice.name))
 		invoice.reload()
 		invoice.cancel()
 		frappe.db.commit()

@@ -4,6 +4,8 @@ and submitted invoices to share. Nothing here is used outside tests."""
 import frappe
 from frappe.utils import add_days, nowdate
 
+from invoice_share import demo
+
 
 def before_tests():
 	"""`bench run-tests --app invoice_share`: complete ERPNext's setup wizard on a fresh site."""
@@ -20,32 +22,11 @@ def test_company() -> str:
 
 
 def ensure_customer(name: str = "_Invoice Share Customer", email: str | None = "buyer@example.com") -> str:
-	if not frappe.db.exists("Customer", name):
-		frappe.get_doc(
-			{
-				"doctype": "Customer",
-				"customer_name": name,
-				"customer_group": frappe.get_all("Customer Group", {"is_group": 0}, pluck="name", limit=1)[0],
-				"territory": frappe.get_all("Territory", {"is_group": 0}, pluck="name", limit=1)[0],
-				"email_id": email,
-			}
-		).insert(ignore_permissions=True)
-	return name
+	return demo.ensure_customer(name, email)
 
 
 def ensure_item(code: str = "_Invoice Share Item") -> str:
-	if not frappe.db.exists("Item", code):
-		frappe.get_doc(
-			{
-				"doctype": "Item",
-				"item_code": code,
-				"item_name": "Consulting hour",
-				"item_group": frappe.get_all("Item Group", {"is_group": 0}, pluck="name", limit=1)[0],
-				"stock_uom": "Nos",
-				"is_stock_item": 0,
-			}
-		).insert(ignore_permissions=True)
-	return code
+	return demo.ensure_item(code, "Consulting hour")
 
 
 def make_invoice(
@@ -225,3 +206,13 @@ def ensure_receivable_account(currency: str) -> str:
 			}
 		).insert(ignore_permissions=True)
 	return account
+
+
+def pay_by_hand(sales_invoice: str, amount: float | None = None) -> str:
+	"""A submitted Payment Entry against the invoice, as an accountant would make for a wire."""
+	from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
+
+	entry = get_payment_entry("Sales Invoice", sales_invoice, party_amount=amount)
+	entry.reference_no, entry.reference_date = f"WIRE-{frappe.generate_hash(length=6)}", nowdate()
+	entry.insert(ignore_permissions=True).submit()
+	return entry.name
