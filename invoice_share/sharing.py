@@ -14,6 +14,7 @@ from frappe.utils import add_days, get_datetime, get_url, now_datetime
 
 from invoice_share import tokens
 from invoice_share.exceptions import AlreadySharedError, InvalidArgument
+from invoice_share.pdf import INVOICE_FIELDS, prerender_after_commit
 from invoice_share.routes import PAGE_ROUTE
 from invoice_share.utils import add_timeline_line, ensure_submitted, get_settings, iso, lock_invoice
 
@@ -26,6 +27,7 @@ class IssuedLink:
 	link: frappe._dict  # name, creation, expires_on, ...
 	token: str | None  # None when an Active link already existed (its token is gone)
 	already_shared: bool
+	replaced: bool = False  # an Active link was revoked for this one
 
 
 def share_url(token: str) -> str:
@@ -109,11 +111,12 @@ def issue_link(invoice, *, regenerate: bool = False, expires_on=None) -> IssuedL
 	else:
 		add_timeline_line(invoice.name, _("Shared this invoice through a public link."))
 
-	from invoice_share.pdf import prerender_after_commit
-
 	prerender_after_commit(invoice.name)
 	return IssuedLink(
-		link=frappe._dict({f: link.get(f) for f in _ROW_FIELDS}), token=token, already_shared=False
+		link=frappe._dict({f: link.get(f) for f in _ROW_FIELDS}),
+		token=token,
+		already_shared=False,
+		replaced=bool(current),
 	)
 
 
@@ -149,8 +152,6 @@ def resolve_token(token: object) -> frappe._dict | None:
 	invoice (`pdf.INVOICE_FIELDS`, as `row.invoice`). Unknown, revoked, expired and
 	cancelled-invoice tokens are all just None.
 	"""
-	from invoice_share.pdf import INVOICE_FIELDS
-
 	if not tokens.is_well_formed(token):
 		return None
 	link = DocType(LINK)
@@ -241,12 +242,8 @@ def email_link(invoice, *, recipients: list[str], regenerate: bool = False) -> d
 	An Active link's token is gone, so sending needs a new one: `regenerate` replaces the Active
 	link; with no Active link the first one is made.
 	"""
-	ensure_submitted(invoice)
-	if get_active_link(invoice.name) and not regenerate:
-		_refuse_already_shared(invoice.name)
-
 	issued = issue_link(invoice, regenerate=regenerate)
-	if issued.already_shared:  # another request shared it between our check and our lock
+	if issued.already_shared:
 		_refuse_already_shared(invoice.name)
 
 	company = frappe.get_cached_value("Company", invoice.company, "company_name") or invoice.company
@@ -272,7 +269,7 @@ def email_link(invoice, *, recipients: list[str], regenerate: bool = False) -> d
 	add_timeline_line(invoice.name, _("Emailed the share link to {0}.").format(", ".join(recipients)))
 	return {
 		"sent_to": recipients,
-		"regenerated": bool(regenerate),
+		"regenerated": issued.replaced,
 		"share_token_created_at": iso(issued.link.creation),
 		"expires_on": iso(issued.link.expires_on),
 	}

@@ -63,21 +63,15 @@ def ensure_payable(invoice) -> None:
 
 def checkout_for(invoice, *, share_link: str | None = None):
 	"""An Open Invoice Payment Link for the current outstanding amount: reused, or made now."""
+	# Lock the invoice, then read what is owed: a payment being recorded cannot slip in between.
+	locked = frappe.db.get_value(
+		"Sales Invoice", invoice.name, ["outstanding_amount", "docstatus"], as_dict=True, for_update=True
+	)
+	invoice.outstanding_amount, invoice.docstatus = locked.outstanding_amount, locked.docstatus
 	ensure_payable(invoice)
 	gateway = get_gateway()
-
-	# Lock the invoice, then read the amount: a payment being recorded cannot slip in between.
-	locked = frappe.db.get_value(
-		"Sales Invoice",
-		invoice.name,
-		["outstanding_amount", "currency", "docstatus"],
-		as_dict=True,
-		for_update=True,
-	)
-	invoice.outstanding_amount = locked.outstanding_amount
-	ensure_payable(invoice)
-	amount = flt(locked.outstanding_amount, invoice.precision("outstanding_amount"))
-	currency = locked.currency
+	amount = flt(invoice.outstanding_amount, invoice.precision("outstanding_amount"))
+	currency = invoice.currency
 	minor = _minor_units(amount, currency)
 
 	reusable = None

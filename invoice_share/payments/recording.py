@@ -97,6 +97,22 @@ def _record_payment(link, session: dict) -> str:
 	if isinstance(payment_intent, dict):
 		payment_intent = payment_intent.get("id")
 
+	if frappe.db.get_value("Sales Invoice", link.sales_invoice, "docstatus") != 1:
+		# Paid in the moment the invoice was cancelled: no retry can post this, a person must.
+		message = _("Stripe took payment {0} after the invoice was cancelled; refund it in Stripe.").format(
+			payment_intent
+		)
+		frappe.db.set_value(
+			PAYMENT_LINK, link.name, {"last_error": message, "payment_intent": payment_intent}
+		)
+		frappe.log_error(
+			title="Invoice Share: Stripe payment for a cancelled invoice",
+			message=message,
+			reference_doctype=PAYMENT_LINK,
+			reference_name=link.name,
+		)
+		return link.status
+
 	frappe.db.savepoint("invoice_share_payment")
 	try:
 		payment_entry = _make_payment_entry(link, payment_intent)

@@ -234,6 +234,19 @@ class TestInvoicePaymentLink(FrappeTestCase):
 		with self.assertRaises(InvoiceStateError):
 			api.create_payment_link(invoice.name)
 
+	def test_payment_after_cancellation_is_flagged_not_posted(self):
+		invoice = make_invoice(rate=60, qty=1)
+		session_id = self.details(invoice)["payment_url"].rsplit("/", 1)[1]
+		self.standin.complete_session(session_id)  # the buyer pays just as the seller cancels
+		invoice.reload()
+		invoice.cancel()
+		status, body = self.deliver("checkout.session.completed", session_id)
+		self.assertEqual((status, body["status"]), (200, "Cancelled"))
+		link = frappe.get_doc("Invoice Payment Link", {"checkout_session_id": session_id})
+		self.assertFalse(link.payment_entry)
+		self.assertIn("refund it in Stripe", link.last_error)
+		self.assertTrue(link.payment_intent)
+
 	def test_return_page_reconciles_when_the_webhook_is_late(self):
 		from invoice_share.payments.checkout import return_page_context
 
