@@ -12,7 +12,7 @@ from frappe.utils import cint, get_url
 
 from invoice_share import signing
 from invoice_share.exceptions import InvalidArgument, InvoiceStateError
-from invoice_share.utils import get_settings, iso_from_timestamp
+from invoice_share.utils import ensure_submitted, get_settings, iso_from_timestamp
 
 
 def _secret() -> str:
@@ -35,13 +35,9 @@ def validate_lifetime(seconds_valid: int | None) -> int:
 
 def ensure_printable(invoice) -> None:
 	"""Submitted invoices and credit notes; cancelled ones only where Print Settings allow it."""
-	if invoice.docstatus == 0:
-		frappe.throw(
-			_("Sales Invoice {0} is a draft. Submit it first.").format(frappe.bold(invoice.name)),
-			exc=InvoiceStateError,
-			title=_("Invoice Not Submitted"),
-		)
-	if invoice.docstatus == 2 and not _cancelled_printable():
+	if invoice.docstatus != 2:
+		ensure_submitted(invoice)  # drafts are refused
+	elif not _cancelled_printable():
 		frappe.throw(
 			_(
 				"Sales Invoice {0} is cancelled and Print Settings do not allow printing cancelled documents."

@@ -23,26 +23,27 @@ PAYMENT_LINK = "Invoice Payment Link"
 REUSE_MARGIN_MINUTES = 10
 
 
-def stripe_ready() -> bool:
+def _stripe_secret_key() -> str | None:
+	"""The secret key when Stripe is enabled and completely set up, else None."""
 	settings = get_settings()
-	return bool(
-		settings.stripe_enabled
-		and settings.stripe_mode_of_payment
-		and settings.stripe_account
-		and settings.get_password("stripe_secret_key", raise_exception=False)
-	)
+	if settings.stripe_enabled and settings.stripe_mode_of_payment and settings.stripe_account:
+		return settings.get_password("stripe_secret_key", raise_exception=False) or None
+	return None
+
+
+def stripe_ready() -> bool:
+	return bool(_stripe_secret_key())
 
 
 def get_gateway() -> StripeGateway:
-	settings = get_settings()
-	secret = settings.stripe_enabled and settings.get_password("stripe_secret_key", raise_exception=False)
-	if not secret or not stripe_ready():
+	secret = _stripe_secret_key()
+	if not secret:
 		frappe.throw(
 			_("Online payment is not set up: enable Stripe in Invoice Share Settings."),
 			exc=PaymentsNotConfigured,
 			title=_("Stripe Not Enabled"),
 		)
-	return StripeGateway(secret, settings.stripe_api_base or None)
+	return StripeGateway(secret, get_settings().stripe_api_base or None)
 
 
 def ensure_payable(invoice) -> None:
