@@ -1,4 +1,4 @@
-"""Sales Invoice document events (hooks.doc_events)."""
+"""Document events (hooks.doc_events) and permission hooks."""
 
 import frappe
 from frappe import _
@@ -7,15 +7,47 @@ from invoice_share.sharing import revoke_links
 
 
 def on_sales_invoice_cancel(doc, method=None):
-	"""A cancelled invoice must not stay reachable or payable."""
+	"""A cancelled invoice must not stay reachable or payable: its sessions close after commit."""
 	revoke_links(doc.name, reason=_("Revoked the public share link because the invoice was cancelled."))
 
-	from invoice_share.payments.checkout import cancel_open_payment_links
+	from invoice_share.payments.checkout import settle_after_commit
 
-	cancel_open_payment_links(doc.name)
+	settle_after_commit(doc.name)
+
+
+def on_sales_invoice_submit(doc, method=None):
+	"""A credit note lowers what its invoice owes: the invoice's sessions for the old amount close."""
+	if doc.is_return and doc.return_against:
+		_settle(doc.return_against)
+
+
+def on_payment_entry_submit(doc, method=None):
+	for row in doc.get("references") or []:
+		if row.reference_doctype == "Sales Invoice" and row.reference_name:
+			_settle(row.reference_name)
+
+
+def on_journal_entry_submit(doc, method=None):
+	for row in doc.get("accounts") or []:
+		if row.reference_type == "Sales Invoice" and row.reference_name:
+			_settle(row.reference_name)
+
+
+def _settle(sales_invoice: str) -> None:
+	"""Once paid another way (in part or in full), the invoice's open sessions ask for too much."""
+	from invoice_share.payments.checkout import settle_after_commit
+
+	settle_after_commit(sales_invoice)
 
 
 def on_sales_invoice_trash(doc, method=None):
 	"""Deleting a draft or cancelled invoice leaves no rows of ours behind."""
 	for doctype in ("Invoice Payment Link", "Invoice Share Link"):
 		frappe.db.delete(doctype, {"sales_invoice": doc.name})
+
+
+def link_has_permission(doc, ptype=None, user=None, debug=False):
+	"""A share or payment link row is as readable as its invoice, and no more."""
+	if ptype not in (None, "read", "select", "report", "export", "print"):
+		return None
+	return frappe.has_permission("Sales Invoice", "read", doc.sales_invoice, user=user)

@@ -13,6 +13,7 @@ required_apps = ["frappe/erpnext"]
 export_python_type_annotations = True
 
 # Installation
+before_install = "invoice_share.install.before_install"
 after_install = "invoice_share.install.after_install"
 before_uninstall = "invoice_share.install.before_uninstall"
 
@@ -29,9 +30,19 @@ ignore_links_on_delete = ["Invoice Share Link", "Invoice Payment Link"]
 # Document events
 doc_events = {
 	"Sales Invoice": {
+		"on_submit": "invoice_share.events.on_sales_invoice_submit",
 		"on_cancel": "invoice_share.events.on_sales_invoice_cancel",
 		"on_trash": "invoice_share.events.on_sales_invoice_trash",
 	},
+	# Paid another way: open checkout sessions for the old amount are closed after commit.
+	"Payment Entry": {"on_submit": "invoice_share.events.on_payment_entry_submit"},
+	"Journal Entry": {"on_submit": "invoice_share.events.on_journal_entry_submit"},
+}
+
+# Permissions: a link row is as readable as its invoice.
+has_permission = {
+	"Invoice Share Link": "invoice_share.events.link_has_permission",
+	"Invoice Payment Link": "invoice_share.events.link_has_permission",
 }
 
 # Website: the buyer page (/invoice-view/<token>) and the checkout return page (/invoice-paid)
@@ -39,7 +50,10 @@ page_renderer = ["invoice_share.www_renderer.BuyerPageRenderer"]
 
 # Scheduler
 scheduler_events = {
-	"hourly": ["invoice_share.sharing.expire_overdue_links"],
+	"hourly": [
+		"invoice_share.sharing.expire_overdue_links",
+		"invoice_share.payments.checkout.settle_open_links",
+	],
 }
 
 # Testing

@@ -242,6 +242,8 @@ def email_link(invoice, *, recipients: list[str], regenerate: bool = False) -> d
 	An Active link's token is gone, so sending needs a new one: `regenerate` replaces the Active
 	link; with no Active link the first one is made.
 	"""
+	from invoice_share.payments.settlement import amount_due
+
 	issued = issue_link(invoice, regenerate=regenerate)
 	if issued.already_shared:
 		_refuse_already_shared(invoice.name)
@@ -256,7 +258,7 @@ def email_link(invoice, *, recipients: list[str], regenerate: bool = False) -> d
 			"invoice": invoice.name,
 			"customer_name": invoice.customer_name,
 			"grand_total": frappe.utils.fmt_money(invoice.grand_total, currency=invoice.currency),
-			"outstanding": frappe.utils.fmt_money(invoice.outstanding_amount, currency=invoice.currency),
+			"outstanding": frappe.utils.fmt_money(amount_due(invoice), currency=invoice.currency),
 			"due_date": frappe.utils.formatdate(invoice.due_date) if invoice.due_date else None,
 			"share_url": share_url(issued.token),
 			"expires_on": frappe.utils.format_datetime(issued.link.expires_on)

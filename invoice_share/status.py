@@ -1,10 +1,9 @@
 """What the buyer is told about an invoice's payment state.
 
-No Frappe import here: the buyer page, the JSON summary and get_share_status all use it.
+No Frappe import here. The state is ERPNext's own, as stored on the Sales Invoice (`status`,
+which ERPNext keeps up to date as payments, credit notes and due dates come and go); this only
+maps ERPNext's longer list onto the few words a buyer needs.
 """
-
-import datetime
-from decimal import Decimal
 
 PAID = "Paid"
 PARTLY_PAID = "Partly Paid"
@@ -14,33 +13,33 @@ CREDIT_NOTE = "Credit Note"
 CANCELLED = "Cancelled"
 DRAFT = "Draft"
 
+# ERPNext's Sales Invoice statuses, by the word they start with ("Overdue and Discounted" …).
+_BY_PREFIX = (
+	("Overdue", OVERDUE),
+	("Partly Paid", PARTLY_PAID),
+	("Unpaid", UNPAID),
+	("Paid", PAID),
+	("Credit Note Issued", PAID),  # settled by a credit note: nothing left to pay
+	("Return", CREDIT_NOTE),
+)
 
-def buyer_status(
-	*,
-	docstatus: int,
-	is_return: bool,
-	grand_total: Decimal | float,
-	outstanding_amount: Decimal | float,
-	due_date: datetime.date | None,
-	today: datetime.date,
-	precision: int = 2,
-) -> str:
-	"""Unpaid, Overdue, Partly Paid, Paid or Credit Note (or Draft/Cancelled, never shown to guests)."""
+
+def buyer_status(*, docstatus: int, is_return: bool, erpnext_status: str | None, settled: bool) -> str:
+	"""Unpaid, Overdue, Partly Paid, Paid or Credit Note (or Draft/Cancelled, never shown to guests).
+
+	`erpnext_status` is the invoice's stored `status`; `settled` says that nothing is outstanding,
+	for the few statuses that say nothing about payment ("Submitted", "Internal Transfer").
+	"""
 	if docstatus == 0:
 		return DRAFT
 	if docstatus == 2:
 		return CANCELLED
 	if is_return:
 		return CREDIT_NOTE
-	outstanding = round(Decimal(str(outstanding_amount)), precision)
-	total = round(Decimal(str(grand_total)), precision)
-	if outstanding <= 0:
-		return PAID
-	if due_date and due_date < today:
-		return OVERDUE
-	if outstanding < total:
-		return PARTLY_PAID
-	return UNPAID
+	for prefix, state in _BY_PREFIX:
+		if (erpnext_status or "").startswith(prefix):
+			return state
+	return PAID if settled else UNPAID
 
 
 def is_payable(status: str) -> bool:

@@ -5,20 +5,19 @@ costs or the seller's accounts does.
 """
 
 import frappe
-from frappe.utils import flt, fmt_money, formatdate, getdate, nowdate, strip_html
+from frappe.utils import flt, fmt_money, formatdate, strip_html
 
 from invoice_share import status as buyer_status
+from invoice_share.payments.settlement import amount_due
 
 
 def payment_status(invoice) -> str:
+	"""The buyer's word for ERPNext's own stored status of the invoice."""
 	return buyer_status.buyer_status(
 		docstatus=invoice.docstatus,
 		is_return=bool(invoice.is_return),
-		grand_total=invoice.grand_total,
-		outstanding_amount=invoice.outstanding_amount,
-		due_date=getdate(invoice.due_date) if invoice.due_date else None,
-		today=getdate(nowdate()),
-		precision=invoice.precision("outstanding_amount") or 2,
+		erpnext_status=invoice.status,
+		settled=flt(invoice.outstanding_amount, invoice.precision("outstanding_amount")) <= 0,
 	)
 
 
@@ -41,7 +40,8 @@ def guest_summary(invoice) -> dict:
 		"due_date": str(invoice.due_date) if invoice.due_date else None,
 		"currency": invoice.currency,
 		"grand_total": invoice_total(invoice),
-		"outstanding_amount": flt(invoice.outstanding_amount),
+		# In the invoice's currency, as ERPNext would take it today (not the receivable account's).
+		"outstanding_amount": amount_due(invoice),
 		"status": payment_status(invoice),
 		"is_credit_note": bool(invoice.is_return),
 	}
@@ -74,6 +74,7 @@ def page_context(invoice, *, show_items: bool) -> dict:
 		return fmt_money(value, currency=invoice.currency)
 
 	state = payment_status(invoice)
+	due = amount_due(invoice)
 	taxes = [
 		{"description": row.description, "amount": money(row.tax_amount_after_discount_amount)}
 		for row in invoice.get("taxes") or []
@@ -108,8 +109,8 @@ def page_context(invoice, *, show_items: bool) -> dict:
 		"discount": money(invoice.discount_amount) if flt(invoice.discount_amount) else None,
 		"taxes": taxes,
 		"grand_total": money(invoice_total(invoice)),
-		"outstanding": money(invoice.outstanding_amount),
+		"outstanding": money(due),
 		"is_paid": state == buyer_status.PAID,
-		"is_payable": buyer_status.is_payable(state),
+		"is_payable": buyer_status.is_payable(state) and due > 0,
 		"items": items,
 	}

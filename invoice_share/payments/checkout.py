@@ -1,19 +1,20 @@
-"""Stripe Checkout for an invoice: make or reuse a session, expire, and report.
+"""Stripe Checkout for an invoice: make or reuse a session, close the ones no longer wanted, report.
 
-The amount is always the invoice's outstanding amount read on the server under a row lock,
-in Stripe's minor units for the invoice's currency. The Stripe key goes into a client made
-for the call (`stripe_api.StripeGateway`), never into the `stripe` module's globals.
+The amount is what ERPNext would take to settle the invoice today (`settlement.amount_due`), in
+Stripe's minor units for the invoice's currency. No database lock is held and nothing of ours is
+written while Stripe is called. The Stripe key goes into a client made for the call
+(`stripe_api.StripeGateway`), never into the `stripe` module's globals.
 """
 
 import time
 
 import frappe
 from frappe import _
-from frappe.query_builder import DocType
 from frappe.utils import add_to_date, cint, flt, fmt_money, get_url, now_datetime
 
 from invoice_share.exceptions import InvoiceStateError, PaymentProviderError, PaymentsNotConfigured
-from invoice_share.payments import amounts
+from invoice_share.invoice_share.doctype.invoice_payment_link.invoice_payment_link import new_link_name
+from invoice_share.payments import amounts, settlement
 from invoice_share.payments.stripe_api import StripeGateway, StripeGatewayError, mask_secret
 from invoice_share.routes import RETURN_ROUTE
 from invoice_share.utils import ensure_submitted, from_timestamp, get_settings, iso
@@ -46,7 +47,8 @@ def get_gateway() -> StripeGateway:
 	return StripeGateway(secret, get_settings().stripe_api_base or None)
 
 
-def ensure_payable(invoice) -> None:
+def ensure_payable(invoice) -> float:
+	"""What the invoice asks for today, in its currency; a clear 409 when it cannot be paid online."""
 	ensure_submitted(invoice)
 	if invoice.is_return:
 		frappe.throw(
@@ -54,53 +56,55 @@ def ensure_payable(invoice) -> None:
 			exc=InvoiceStateError,
 			title=_("Credit Note"),
 		)
-	if flt(invoice.outstanding_amount, invoice.precision("outstanding_amount")) <= 0:
+	due = settlement.amount_due(invoice)
+	if due <= 0:
 		frappe.throw(
 			_("Sales Invoice {0} has nothing outstanding.").format(frappe.bold(invoice.name)),
 			exc=InvoiceStateError,
 			title=_("Nothing to Pay"),
 		)
+	return due
 
 
 def checkout_for(invoice, *, share_link: str | None = None):
-	"""An Open Invoice Payment Link for the current outstanding amount: reused, or made now."""
-	# Lock the invoice, then read what is owed: a payment being recorded cannot slip in between.
-	locked = frappe.db.get_value(
-		"Sales Invoice", invoice.name, ["outstanding_amount", "docstatus"], as_dict=True, for_update=True
-	)
-	invoice.outstanding_amount, invoice.docstatus = locked.outstanding_amount, locked.docstatus
-	ensure_payable(invoice)
-	gateway = get_gateway()
-	amount = flt(invoice.outstanding_amount, invoice.precision("outstanding_amount"))
-	currency = invoice.currency
-	minor = _minor_units(amount, currency)
+	"""An Open Invoice Payment Link for what the invoice asks for today: reused, or made now.
 
-	reusable = None
+	The amount is ERPNext's (`settlement.amount_due`). Nothing is locked or written before Stripe
+	has answered: a new session is made under a random, never reused idempotency key, and its row
+	is inserted afterwards, so a lost answer or a rolled back request leaves nothing behind that a
+	later request could collide with.
+	"""
+	due = ensure_payable(invoice)
+	gateway = get_gateway()
+	currency = invoice.currency
+	minor = _minor_units(due, currency)
+
+	reusable, stale = None, []
 	for link in _open_links(invoice.name):
 		fresh = link.expires_on and link.expires_on > add_to_date(
 			now_datetime(), minutes=REUSE_MARGIN_MINUTES
 		)
-		same = link.currency == currency and _minor_units(link.amount, link.currency) == minor
-		if reusable is None and fresh and same:
+		if reusable is None and fresh and _asks_for(link, currency, minor):
 			reusable = link
 		else:
 			# A session for another amount (or about to lapse) must not be paid any more.
-			_expire_quietly(gateway, link.name, link.checkout_session_id, "Expired")
+			stale.append(link)
+	# Every call to Stripe comes before anything is written.
+	closed = [(link, expire_at_stripe(gateway, link)) for link in stale]
 	if reusable:
-		return frappe.get_doc(PAYMENT_LINK, reusable.name)
+		link = frappe.get_doc(PAYMENT_LINK, reusable.name)
+	else:
+		link = _new_session(gateway, invoice, due, minor, share_link)
+	for stale_link, session in closed:
+		record_closing(stale_link, session, "Expired")
+	return link
 
-	link = frappe.get_doc(
-		{
-			"doctype": PAYMENT_LINK,
-			"sales_invoice": invoice.name,
-			"share_link": share_link,
-			"provider": "Stripe",
-			"status": "Open",
-			"amount": amount,
-			"currency": currency,
-		}
-	).insert(ignore_permissions=True)
 
+def _new_session(gateway: StripeGateway, invoice, due: float, minor: int, share_link: str | None):
+	currency = invoice.currency
+
+	name = new_link_name()
+	idempotency_key = f"invoice-share:{frappe.local.site}:{name}"
 	lifetime = cint(get_settings().checkout_session_lifetime) or 60
 	return_url = get_url(f"/{RETURN_ROUTE}?session_id={{CHECKOUT_SESSION_ID}}")
 	try:
@@ -112,14 +116,10 @@ def checkout_for(invoice, *, share_link: str | None = None):
 			success_url=return_url,
 			cancel_url=f"{return_url}&cancelled=1",
 			expires_at=int(time.time()) + lifetime * 60,
-			metadata={
-				"site": frappe.local.site,
-				"sales_invoice": invoice.name,
-				"payment_link": link.name,
-			},
-			# A retried call (ours or stripe-python's) for this link cannot make a second session.
-			idempotency_key=f"invoice-share:{frappe.local.site}:{link.name}",
-			client_reference_id=link.name,
+			metadata={"site": frappe.local.site, "sales_invoice": invoice.name, "payment_link": name},
+			# stripe-python's own retries of this call reuse the key; no other call ever does.
+			idempotency_key=idempotency_key,
+			client_reference_id=name,
 			customer_email=invoice.get("contact_email") or None,
 		)
 	except StripeGatewayError as exc:
@@ -134,26 +134,41 @@ def checkout_for(invoice, *, share_link: str | None = None):
 			title=_("Payment Provider Error"),
 		)
 
-	link.db_set(
+	link = frappe.get_doc(
 		{
+			"doctype": PAYMENT_LINK,
+			"sales_invoice": invoice.name,
+			"share_link": share_link,
+			"provider": "Stripe",
+			"status": "Open",
+			"amount": due,
+			"currency": currency,
+			"idempotency_key": idempotency_key,
 			"checkout_session_id": session["id"],
 			"payment_url": session["url"],
 			"expires_on": from_timestamp(session["expires_at"]),
 		}
 	)
-	return link
+	link.flags.new_name = name
+	return link.insert(ignore_permissions=True)
+
+
+def _asks_for(link, currency: str, minor: int) -> bool:
+	if link.currency != currency:
+		return False
+	try:
+		return amounts.to_minor_units(link.amount, link.currency) == minor
+	except amounts.AmountError:
+		return False
 
 
 def _open_links(sales_invoice: str) -> list[frappe._dict]:
-	"""The invoice's Open payment links, locked until commit."""
-	link = DocType(PAYMENT_LINK)
-	return (
-		frappe.qb.from_(link)
-		.select(link.name, link.amount, link.currency, link.expires_on, link.checkout_session_id)
-		.where((link.sales_invoice == sales_invoice) & (link.status == "Open"))
-		.orderby(link.creation)
-		.for_update()
-		.run(as_dict=True)
+	"""The invoice's Open payment links (a plain read: nothing stays locked)."""
+	return frappe.get_all(
+		PAYMENT_LINK,
+		filters={"sales_invoice": sales_invoice, "status": "Open"},
+		fields=["name", "sales_invoice", "amount", "currency", "expires_on", "checkout_session_id"],
+		order_by="creation asc",
 	)
 
 
@@ -184,37 +199,150 @@ def _minor_units(amount, currency) -> int:
 		frappe.throw(message, exc=InvoiceStateError, title=_("Amount Not Payable Online"))
 
 
-def _expire_quietly(gateway: StripeGateway, name: str, session_id: str | None, status: str) -> None:
-	"""Expire the session at Stripe (a failure is logged, not fatal) and mark our link."""
-	if session_id:
+def close_at_stripe(gateway: StripeGateway | None, link, status: str) -> str:
+	"""Expire the link's session at Stripe, then record what Stripe says; returns the link's status."""
+	return record_closing(link, expire_at_stripe(gateway, link), status)
+
+
+def expire_at_stripe(gateway: StripeGateway | None, link) -> dict | None:
+	"""Ask Stripe to expire the link's session; Stripe's view of it after, or None if unknown.
+
+	A network call only: nothing is read or written here, so the caller can make every Stripe
+	call before it writes (or locks) anything.
+	"""
+	if gateway is None or not link.checkout_session_id:
+		return None
+	try:
+		return gateway.expire_checkout_session(link.checkout_session_id)
+	except StripeGatewayError as expire_error:
+		# Not open any more (paid, or expired already), or Stripe did not answer: ask what it is.
 		try:
-			gateway.expire_checkout_session(session_id)
-		except StripeGatewayError as exc:
+			return gateway.retrieve_checkout_session(link.checkout_session_id)
+		except StripeGatewayError:
 			frappe.log_error(
 				title="Invoice Share: could not expire a checkout session",
-				message=mask_secret(f"{session_id}: {exc}"),
+				message=mask_secret(f"{link.checkout_session_id}: {expire_error}"),
 				reference_doctype=PAYMENT_LINK,
-				reference_name=name,
+				reference_name=link.name,
+				defer_insert=True,
 			)
-	frappe.db.set_value(PAYMENT_LINK, name, "status", status)
+			return None
 
 
-def cancel_open_payment_links(sales_invoice: str) -> int:
-	"""Expire the invoice's open sessions at Stripe and mark them Cancelled (invoice cancelled)."""
-	open_links = _open_links(sales_invoice)
-	if not open_links:
-		return 0
+def record_closing(link, session: dict | None, status: str) -> str:
+	"""Record what Stripe said when asked to expire a session; returns the link's status.
+
+	A session Stripe did not expire is never recorded as closed: if it was paid meanwhile the
+	payment is recorded, and if Stripe could not be asked (or said it is still open) the link
+	stays Open, flagged, and the hourly job tries again.
+	"""
+	from invoice_share.payments.recording import apply_session
+
+	if not link.checkout_session_id:
+		frappe.db.set_value(PAYMENT_LINK, link.name, "status", status)
+		return status
+	if session is None:
+		return flag(
+			link.name,
+			_("Stripe could not be asked to expire this checkout session; it is tried again every hour."),
+		)
+	result = apply_session(session, None, closed_status=status)
+	if result == "Open":
+		return flag(
+			link.name, _("Stripe did not expire this checkout session; it is tried again every hour.")
+		)
+	return result or status
+
+
+def flag(name: str, note: str) -> str:
+	"""Mark a payment link for a person to look at; returns its status."""
+	frappe.db.set_value(PAYMENT_LINK, name, {"needs_attention": 1, "attention_note": note})
+	return frappe.db.get_value(PAYMENT_LINK, name, "status")
+
+
+def settle_after_commit(sales_invoice: str) -> None:
+	"""Queue `settle_open_links` for the invoice once the current transaction has committed."""
+	if not frappe.db.exists(PAYMENT_LINK, {"sales_invoice": sales_invoice, "status": "Open"}):
+		return
+	frappe.enqueue(
+		"invoice_share.payments.checkout.settle_open_links",
+		queue="short",
+		sales_invoice=sales_invoice,
+		enqueue_after_commit=True,
+	)
+
+
+def settle_open_links(sales_invoice: str | None = None) -> None:
+	"""Close the Open sessions an invoice no longer asks for; with no invoice, the hourly sweep.
+
+	A session is closed when its invoice was cancelled (Cancelled), or no longer asks for that
+	amount, having been paid another way, partly or fully (Expired). The hourly sweep also looks
+	at sessions past their expiry, so a payment whose webhook never arrived is still recorded.
+	Each link is committed on its own, so no lock outlives a call to Stripe. Background job only.
+	"""
+	gateway = _gateway_or_none()
+	if sales_invoice:
+		candidates = _open_links(sales_invoice)
+	else:
+		candidates = frappe.get_all(
+			PAYMENT_LINK,
+			filters={"status": "Open"},
+			fields=["name", "sales_invoice", "amount", "currency", "expires_on", "checkout_session_id"],
+			order_by="creation asc",
+		)
+	for link in candidates:
+		status = _wanted_status(link)
+		if status is None:
+			continue
+		try:
+			if status == "Check":
+				reconcile_link(gateway, link)
+			else:
+				close_at_stripe(gateway, link, status)
+			frappe.db.commit()
+		except Exception:
+			frappe.db.rollback()
+			frappe.log_error(
+				title="Invoice Share: could not settle a payment link",
+				reference_doctype=PAYMENT_LINK,
+				reference_name=link.name,
+			)
+
+
+def _wanted_status(link) -> str | None:
+	"""Cancelled/Expired when the session must be closed, "Check" when past its expiry, else None."""
+	invoice = frappe.get_doc("Sales Invoice", link.sales_invoice)
+	if invoice.docstatus == 2:
+		return "Cancelled"
+	due = settlement.amount_due(invoice)
+	if due <= 0 or not _asks_for(link, invoice.currency, amounts.to_minor_units(due, invoice.currency)):
+		return "Expired"
+	if link.expires_on and link.expires_on <= now_datetime():
+		return "Check"
+	return None
+
+
+def reconcile_link(gateway: StripeGateway | None, link) -> str | None:
+	from invoice_share.payments.recording import apply_session
+
+	if gateway is None or not link.checkout_session_id:
+		return None
 	try:
-		gateway = get_gateway()
-	except PaymentsNotConfigured:
-		frappe.clear_last_message()
-		gateway = None
-	for link in open_links:
-		if gateway:
-			_expire_quietly(gateway, link.name, link.checkout_session_id, "Cancelled")
-		else:
-			frappe.db.set_value(PAYMENT_LINK, link.name, "status", "Cancelled")
-	return len(open_links)
+		session = gateway.retrieve_checkout_session(link.checkout_session_id)
+	except StripeGatewayError as exc:
+		frappe.log_error(
+			title="Invoice Share: could not retrieve a checkout session",
+			message=mask_secret(f"{link.checkout_session_id}: {exc}"),
+			reference_doctype=PAYMENT_LINK,
+			reference_name=link.name,
+		)
+		return None
+	return apply_session(session, None)
+
+
+def _gateway_or_none() -> StripeGateway | None:
+	secret = _stripe_secret_key()
+	return StripeGateway(secret, get_settings().stripe_api_base or None) if secret else None
 
 
 def latest_payment_status(sales_invoice: str) -> str | None:

@@ -7,10 +7,11 @@ event delivered twice, or two events for one payment at once, still make one Pay
 
 import frappe
 from frappe import _
-from frappe.utils import flt, fmt_money, now_datetime, nowdate
+from frappe.utils import flt, fmt_money, getdate, now_datetime, nowdate
 
 from invoice_share.payments import amounts
 from invoice_share.payments.checkout import PAYMENT_LINK, get_gateway
+from invoice_share.payments.settlement import amount_due, build_payment_entry, same_money
 from invoice_share.payments.stripe_api import StripeGatewayError, mask_secret
 from invoice_share.utils import add_timeline_line, get_settings
 
@@ -39,10 +40,11 @@ def reconcile(session_id: str) -> str | None:
 		return None
 
 
-def apply_session(session: dict, event_type: str | None) -> str | None:
+def apply_session(session: dict, event_type: str | None, closed_status: str = "Expired") -> str | None:
 	"""Apply Stripe's view of a Checkout Session to our payment link; returns its status.
 
-	`event_type` is the webhook event, or None when the session was retrieved by us.
+	`event_type` is the webhook event, or None when the session was retrieved by us. An expired
+	session closes the link with `closed_status` (Cancelled when its invoice was cancelled).
 	Returns None for a session that is not ours.
 	"""
 	name = frappe.db.get_value(PAYMENT_LINK, {"checkout_session_id": session.get("id")}, "name")
@@ -54,7 +56,7 @@ def apply_session(session: dict, event_type: str | None) -> str | None:
 	link = frappe.db.get_value(
 		PAYMENT_LINK,
 		name,
-		["name", "status", "amount", "currency", "sales_invoice", "payment_entry"],
+		["name", "status", "amount", "currency", "sales_invoice", "payment_entry", "creation"],
 		as_dict=True,
 		for_update=True,
 	)
@@ -71,51 +73,39 @@ def apply_session(session: dict, event_type: str | None) -> str | None:
 		)
 		return "Failed"
 	if session.get("status") == "expired" and link.status == "Open":
-		frappe.db.set_value(PAYMENT_LINK, name, "status", "Expired")
-		return "Expired"
+		frappe.db.set_value(PAYMENT_LINK, name, "status", closed_status)
+		return closed_status
 	return link.status
 
 
 def _record_payment(link, session: dict) -> str:
-	expected = amounts.to_minor_units(link.amount, link.currency)
-	paid_minor = session.get("amount_total")
+	"""Book what Stripe took on one submitted Payment Entry, whatever the invoice's state now."""
 	paid_currency = (session.get("currency") or "").upper()
-	if paid_minor != expected or paid_currency != link.currency.upper():
+	payment_intent = session.get("payment_intent") or session.get("id")
+	if isinstance(payment_intent, dict):
+		payment_intent = payment_intent.get("id")
+	if paid_currency != link.currency.upper() or not isinstance(session.get("amount_total"), int):
+		# Our sessions are made in the invoice's currency; anything else cannot be booked against it.
 		message = _(
-			"Stripe reported {0} {1} for this link, which expects {2} {3}. Nothing was recorded; check the payment in Stripe."
-		).format(paid_minor, paid_currency, expected, link.currency.upper())
-		frappe.db.set_value(PAYMENT_LINK, link.name, "last_error", message)
+			"Stripe reported {0} {1} for this link, which was made in {2}. Nothing was booked; check payment {3} in Stripe."
+		).format(session.get("amount_total"), paid_currency, link.currency.upper(), payment_intent)
+		frappe.db.set_value(
+			PAYMENT_LINK,
+			link.name,
+			{"needs_attention": 1, "attention_note": message, "payment_intent": payment_intent},
+		)
 		frappe.log_error(
-			title="Invoice Share: Stripe amount does not match the payment link",
+			title="Invoice Share: Stripe currency does not match the payment link",
 			message=f"{message}\nCheckout Session: {session.get('id')}",
 			reference_doctype=PAYMENT_LINK,
 			reference_name=link.name,
 		)
 		return link.status
 
-	payment_intent = session.get("payment_intent") or session.get("id")
-	if isinstance(payment_intent, dict):
-		payment_intent = payment_intent.get("id")
-
-	if frappe.db.get_value("Sales Invoice", link.sales_invoice, "docstatus") != 1:
-		# Paid in the moment the invoice was cancelled: no retry can post this, a person must.
-		message = _("Stripe took payment {0} after the invoice was cancelled; refund it in Stripe.").format(
-			payment_intent
-		)
-		frappe.db.set_value(
-			PAYMENT_LINK, link.name, {"last_error": message, "payment_intent": payment_intent}
-		)
-		frappe.log_error(
-			title="Invoice Share: Stripe payment for a cancelled invoice",
-			message=message,
-			reference_doctype=PAYMENT_LINK,
-			reference_name=link.name,
-		)
-		return link.status
-
+	taken = flt(amounts.from_minor_units(session["amount_total"], paid_currency))
 	frappe.db.savepoint("invoice_share_payment")
 	try:
-		payment_entry = _make_payment_entry(link, payment_intent)
+		entry, matched, owed = _make_payment_entry(link, taken, payment_intent)
 	except Exception as exc:
 		frappe.db.rollback(save_point="invoice_share_payment")
 		frappe.clear_messages()
@@ -128,29 +118,45 @@ def _record_payment(link, session: dict) -> str:
 		)
 		raise RecordingFailed(message) from exc
 
-	frappe.db.set_value(
-		PAYMENT_LINK,
-		link.name,
-		{
-			"status": "Paid",
-			"paid_on": now_datetime(),
-			"payment_intent": payment_intent,
-			"payment_entry": payment_entry,
-			"last_error": None,
-		},
-	)
-	add_timeline_line(
-		link.sales_invoice,
-		_("Paid {0} by card through Stripe; recorded as Payment Entry {1}.").format(
-			fmt_money(link.amount, currency=link.currency), payment_entry
-		),
-	)
+	money = fmt_money(taken, currency=link.currency)
+	values = {
+		"status": "Paid",
+		"paid_on": now_datetime(),
+		"payment_intent": payment_intent,
+		"payment_entry": entry.name,
+		"received_amount": taken,
+		"last_error": None,
+	}
+	if matched and same_money(taken, link.amount, link.currency):
+		line = _("Paid {0} by card through Stripe; recorded as Payment Entry {1}.").format(money, entry.name)
+	else:
+		allocated = sum(flt(row.allocated_amount) for row in entry.get("references"))
+		party_currency = entry.paid_from_account_currency
+		note = _(
+			"Stripe took {0}, but the invoice asked for {1} when this link was made and owed {2} when the money arrived. "
+			"Payment Entry {3} holds all of it: {4} allocated to the invoice and {5} left unallocated for the customer. "
+			"Allocate the rest to another invoice or refund it."
+		).format(
+			money,
+			fmt_money(link.amount, currency=link.currency),
+			fmt_money(owed, currency=link.currency),
+			entry.name,
+			fmt_money(allocated, currency=party_currency),
+			fmt_money(entry.unallocated_amount, currency=party_currency),
+		)
+		values.update(needs_attention=1, attention_note=note)
+		line = note
+	frappe.db.set_value(PAYMENT_LINK, link.name, values)
+	add_timeline_line(link.sales_invoice, line)
 	return "Paid"
 
 
-def _make_payment_entry(link, payment_intent: str) -> str:
-	from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
+def _make_payment_entry(link, taken: float, payment_intent: str):
+	"""Build, insert and submit the Payment Entry for `taken`.
 
+	Returns (entry, matched, owed): whether `taken` settled the invoice exactly, and what the
+	invoice asked for (in its currency) when the money arrived.
+	"""
 	settings = get_settings()
 	invoice = frappe.get_doc("Sales Invoice", link.sales_invoice)
 	account = receiving_account(invoice.company, settings)
@@ -158,13 +164,12 @@ def _make_payment_entry(link, payment_intent: str) -> str:
 	# Guests (the webhook, the return page) cannot post; the entry is made as Administrator.
 	frappe.set_user("Administrator")
 	try:
-		entry = get_payment_entry(
-			"Sales Invoice",
-			invoice.name,
-			party_amount=flt(link.amount),
-			bank_account=account,
-			ignore_permissions=True,
+		# The buyer was quoted on the day the link was made: an early-payment discount offered
+		# then is honoured.
+		entry, matched = build_payment_entry(
+			invoice, taken, bank_account=account, reference_date=getdate(link.creation)
 		)
+		owed = taken if matched else amount_due(invoice, link.creation)
 		entry.mode_of_payment = settings.stripe_mode_of_payment
 		entry.reference_no = payment_intent
 		entry.reference_date = nowdate()
@@ -176,7 +181,7 @@ def _make_payment_entry(link, payment_intent: str) -> str:
 		entry.submit()
 	finally:
 		frappe.set_user(current_user)
-	return entry.name
+	return entry, matched, owed
 
 
 def receiving_account(company: str, settings) -> str:

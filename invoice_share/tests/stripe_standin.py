@@ -100,6 +100,16 @@ class RecordedRequest:
 	headers: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
+@dataclass
+class _Fault:
+	method: str
+	path: re.Pattern
+	delay: float
+	status: int | None
+	lose_answer: bool
+	times: int
+
+
 class _ApiError(Exception):
 	def __init__(
 		self,
@@ -194,6 +204,7 @@ class StripeStandIn:
 		self._session_extras: dict[str, dict[str, Any]] = {}
 		self._idempotency: dict[str, dict[str, Any]] = {}
 		self._requests: list[RecordedRequest] = []
+		self._faults: list[_Fault] = []
 		self._server: ThreadingHTTPServer | None = None
 		self._thread: threading.Thread | None = None
 
@@ -253,6 +264,40 @@ class StripeStandIn:
 			return copy.deepcopy(self._get(session_id))
 
 	# -- test controls ---------------------------------------------------------------
+
+	def inject_fault(
+		self,
+		method: str,
+		path_pattern: str,
+		*,
+		delay: float = 0.0,
+		status: int | None = None,
+		lose_answer: bool = False,
+		times: int = 1,
+	) -> None:
+		"""Make the next `times` API requests matching `method` and the regex `path_pattern` misbehave.
+
+		`delay` waits that many seconds before handling the request (a slow Stripe); `status`
+		answers with that API error instead of handling it; `lose_answer` handles it (the session
+		is made) and then closes the connection without an answer, as when a network drops Stripe's
+		reply.
+		"""
+		with self._lock:
+			self._faults.append(_Fault(method, re.compile(path_pattern), delay, status, lose_answer, times))
+
+	def clear_faults(self) -> None:
+		with self._lock:
+			self._faults.clear()
+
+	def _take_fault(self, method: str, path: str) -> _Fault | None:
+		with self._lock:
+			for fault in self._faults:
+				if fault.method == method and fault.path.search(path):
+					fault.times -= 1
+					if fault.times <= 0:
+						self._faults.remove(fault)
+					return fault
+		return None
 
 	def complete_session(
 		self,
@@ -823,8 +868,22 @@ def _make_handler(standin: StripeStandIn) -> type[BaseHTTPRequestHandler]:
 				self._send(status, text.encode(), "text/html; charset=utf-8", extra)
 				return
 
+			fault = standin._take_fault(method, path)
+			if fault and fault.delay:
+				time.sleep(fault.delay)
+			if fault and fault.status:
+				error = _ApiError(
+					fault.status, "The Stripe stand-in was told to fail this request.", type="api_error"
+				)
+				self._record(method, path, idempotency_key, params, fault.status, False, headers)
+				self._send_json(fault.status, error.body, {})
+				return
 			status, body, extra, replayed = standin.handle_api(method, path, params, headers)
 			self._record(method, path, idempotency_key, params, status, replayed, headers)
+			if fault and fault.lose_answer:
+				self.close_connection = True
+				self.connection.shutdown(2)  # socket.SHUT_RDWR: the caller never hears the answer
+				return
 			if idempotency_key:
 				extra = {"Idempotency-Key": idempotency_key, **extra}
 			self._send_json(status, body, extra)

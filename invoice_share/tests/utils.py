@@ -58,6 +58,9 @@ def make_invoice(
 			"debit_to": debit_to,
 			"is_return": 1 if is_return else 0,
 			"return_against": return_against,
+			# A credit note against an invoice lowers what that invoice owes (ERPNext's default
+			# differs between versions).
+			"update_outstanding_for_self": 0,
 			"items": [
 				{
 					"item_code": ensure_item(),
@@ -216,3 +219,18 @@ def pay_by_hand(sales_invoice: str, amount: float | None = None) -> str:
 	entry.reference_no, entry.reference_date = f"WIRE-{frappe.generate_hash(length=6)}", nowdate()
 	entry.insert(ignore_permissions=True).submit()
 	return entry.name
+
+
+def close_standin_links(standin) -> None:
+	"""Mark the Open payment links made against a stand-in that is going away as Expired, so later
+	sweeps (`settle_open_links`) do not keep asking a server that no longer runs."""
+	session_ids = list(standin.sessions)
+	if session_ids:
+		link = frappe.qb.DocType("Invoice Payment Link")
+		(
+			frappe.qb.update(link)
+			.set(link.status, "Expired")
+			.where((link.status == "Open") & link.checkout_session_id.isin(session_ids))
+			.run()
+		)
+		frappe.db.commit()

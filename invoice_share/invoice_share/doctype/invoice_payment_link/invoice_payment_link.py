@@ -1,6 +1,8 @@
 # Copyright (c) 2026, invoice_share contributors
 # For license information, please see license.txt
 
+import secrets
+
 from frappe.model.document import Document
 
 
@@ -14,20 +16,32 @@ class InvoicePaymentLink(Document):
 		from frappe.types import DF
 
 		amount: DF.Currency
+		attention_note: DF.SmallText | None
 		checkout_session_id: DF.Data | None
 		company: DF.Link | None
 		currency: DF.Link | None
 		customer: DF.Link | None
 		expires_on: DF.Datetime | None
+		idempotency_key: DF.Data | None
 		last_error: DF.SmallText | None
+		needs_attention: DF.Check
 		paid_on: DF.Datetime | None
 		payment_entry: DF.Link | None
 		payment_intent: DF.Data | None
 		payment_url: DF.SmallText | None
 		provider: DF.Literal["Stripe"]
+		received_amount: DF.Currency
 		sales_invoice: DF.Link
 		share_link: DF.Link | None
 		status: DF.Literal["Open", "Paid", "Expired", "Cancelled", "Failed"]
 	# end: auto-generated types
 
-	pass
+	def autoname(self):
+		# Random, so a name (and the Stripe idempotency key made from it) is never handed out twice,
+		# not even when the transaction that first used it rolled back. The caller may pick it
+		# before insert, to send it to Stripe first.
+		self.name = self.flags.new_name or new_link_name()
+
+
+def new_link_name() -> str:
+	return f"IPL-{secrets.token_hex(8).upper()}"
