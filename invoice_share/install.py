@@ -8,6 +8,19 @@ SETTINGS = "Invoice Share Settings"
 OUR_DOCTYPES = ("Invoice Share Link", "Invoice Payment Link", SETTINGS)
 
 
+def before_install():
+	"""Rebuild this process's module map, so the doctypes of this app are found and synced.
+
+	`frappe.init` reads the map of apps to modules from Redis; a map written before this app was
+	added to the bench lacks it, and `install-app` then syncs none of our doctypes and fails with
+	"No module named 'frappe.core.doctype.invoice_share_settings'". `install_app` clears Redis
+	just before calling this hook, so rebuilding reads apps.txt and modules.txt afresh.
+	"""
+	frappe.cache.delete_value(["app_modules", "installed_app_modules"])
+	frappe.local.app_modules = None
+	frappe.setup_module_map()
+
+
 def after_install():
 	"""Defaults from the doctype, plus the download-link signing secret. Idempotent."""
 	settings = frappe.get_single(SETTINGS)
@@ -24,4 +37,6 @@ def before_uninstall():
 	"""Frappe drops our doctypes and tables; their secrets, versions and cached PDFs are ours to clear."""
 	frappe.db.delete("__Auth", {"doctype": ["in", OUR_DOCTYPES]})
 	frappe.db.delete("Version", {"ref_doctype": ["in", OUR_DOCTYPES]})
+	# Frappe syncs these from hooks.scheduler_events but does not remove them with the app.
+	frappe.db.delete("Scheduled Job Type", {"method": ["like", "invoice_share.%"]})
 	frappe.cache.delete_keys("invoice_share:")

@@ -2,7 +2,8 @@
 
 Rendering takes seconds, so the bytes are cached in Redis under a key made of everything that
 changes the output: the invoice's `modified`, docstatus, outstanding amount and status, the
-print format, letter head and language, and the settings' `modified`. A share or download link
+print format, letter head and language, and when the print format, letter head, Print Settings,
+the company and our settings last changed. A share or download link
 queues a render after commit, so even the buyer's first download is a cache hit.
 """
 
@@ -20,7 +21,16 @@ from invoice_share.utils import get_settings
 
 CACHE_SECONDS = 7 * 24 * 3600
 # What the cache key needs of the invoice: enough to answer a cache hit without loading it.
-INVOICE_FIELDS = ("name", "modified", "docstatus", "outstanding_amount", "status", "letter_head", "language")
+INVOICE_FIELDS = (
+	"name",
+	"modified",
+	"docstatus",
+	"outstanding_amount",
+	"status",
+	"letter_head",
+	"language",
+	"company",
+)
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -29,25 +39,41 @@ class PrintOptions:
 	print_format: str
 	letter_head: str | None
 	language: str
+	pdf_generator: str | None = None  # Frappe 16: "wkhtmltopdf" or "chrome"; Frappe 15 has only the first
 
 
 def print_options(invoice) -> PrintOptions:
 	"""What the buyer gets is fixed by Invoice Share Settings; the buyer cannot pick another."""
 	settings = get_settings()
+	print_format = (
+		settings.print_format or frappe.get_meta("Sales Invoice").default_print_format or "Standard"
+	)
 	return PrintOptions(
-		print_format=settings.print_format
-		or frappe.get_meta("Sales Invoice").default_print_format
-		or "Standard",
+		print_format=print_format,
 		letter_head=settings.letter_head or invoice.get("letter_head") or None,
 		language=settings.print_language
 		or invoice.get("language")
 		or frappe.get_system_settings("language")
 		or "en",
+		pdf_generator=pdf_generator(print_format),
 	)
 
 
+def pdf_generator(print_format: str) -> str | None:
+	"""The site's choice of PDF generator in Frappe 16: the print format's, else Print Settings'.
+
+	None in Frappe 15, which has only wkhtmltopdf (and no such field).
+	"""
+	if not frappe.get_meta("Print Settings").has_field("pdf_generator"):
+		return None
+	chosen = None
+	if frappe.db.exists("Print Format", print_format, cache=True):
+		chosen = frappe.get_cached_value("Print Format", print_format, "pdf_generator")
+	return chosen or frappe.get_cached_doc("Print Settings").get("pdf_generator") or "wkhtmltopdf"
+
+
 def cache_key(invoice, options: PrintOptions) -> str:
-	settings_modified = get_settings().modified
+	"""Everything that changes the printed PDF: the invoice and each document its print is made of."""
 	parts = (
 		invoice.name,
 		str(get_datetime(invoice.modified)),  # a string after save, a datetime when read
@@ -57,16 +83,44 @@ def cache_key(invoice, options: PrintOptions) -> str:
 		options.print_format,
 		options.letter_head or "",
 		options.language,
-		str(settings_modified),
+		options.pdf_generator or "",
+		*_print_versions(invoice, options),
 	)
 	digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 	return f"invoice_share:pdf:{digest}"
+
+
+def _print_versions(invoice, options: PrintOptions) -> tuple[str, ...]:
+	"""When each document the print depends on last changed (Redis-cached reads, no query on a hit).
+
+	The print format (or, for "Standard", the Sales Invoice doctype itself), the letter head,
+	Print Settings, the company (name, logo, details) and our own settings.
+	"""
+	company = invoice.get("company")
+	return tuple(
+		str(value)
+		for value in (
+			frappe.get_cached_value("Print Format", options.print_format, "modified")
+			if frappe.db.exists("Print Format", options.print_format, cache=True)
+			else frappe.get_meta("Sales Invoice").modified,
+			frappe.get_cached_value("Letter Head", options.letter_head, "modified")
+			if options.letter_head
+			else "",
+			frappe.get_cached_doc("Print Settings").modified,
+			frappe.get_cached_value("Company", company, "modified") if company else "",
+			get_settings().modified,
+		)
+	)
 
 
 def render(invoice, options: PrintOptions) -> bytes:
 	"""Frappe's print of the invoice, without the caller's print permission (a guest has none)."""
 	previous = frappe.flags.ignore_print_permissions
 	frappe.flags.ignore_print_permissions = True
+	# Frappe 16's get_print takes the generator from the request's form_dict when there is one:
+	# a guest must not choose it (it is part of the cache key, chosen by the site).
+	asked = frappe.local.form_dict.pop("pdf_generator", None)
+	extra = {"pdf_generator": options.pdf_generator} if options.pdf_generator else {}
 	try:
 		with print_language(options.language):
 			return frappe.get_print(
@@ -76,9 +130,12 @@ def render(invoice, options: PrintOptions) -> bytes:
 				doc=invoice,
 				as_pdf=True,
 				letterhead=options.letter_head,
+				**extra,
 			)
 	finally:
 		frappe.flags.ignore_print_permissions = previous
+		if asked is not None:
+			frappe.local.form_dict.pdf_generator = asked
 
 
 def get_pdf(invoice) -> tuple[bytes, bool]:

@@ -29,6 +29,8 @@ def report():
 	for table in ("Custom Field", "Property Setter"):
 		if frappe.db.exists(table, {"module": "Invoice Share"}):
 			found.append(f"{table} of module Invoice Share")
+	for job in frappe.get_all("Scheduled Job Type", {"method": ["like", "invoice_share.%"]}, pluck="method"):
+		found.append(f"Scheduled Job Type {job}")
 	if "invoice_share" in frappe.get_installed_apps():
 		found.append("invoice_share in Installed Applications")
 	return found or "none"

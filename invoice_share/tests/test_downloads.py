@@ -1,14 +1,14 @@
 import time
 
 import frappe
-from frappe.tests.utils import FrappeTestCase, change_settings
 
 from invoice_share import api, downloads, pdf
+from invoice_share.compat import TestCase, change_settings
 from invoice_share.exceptions import InvalidArgument, InvoiceStateError
 from invoice_share.tests.utils import make_invoice, make_user, set_settings
 
 
-class TestDownloadLinks(FrappeTestCase):
+class TestDownloadLinks(TestCase):
 	def setUp(self):
 		frappe.set_user("Administrator")
 		set_settings(download_link_lifetime=86400, download_link_max_lifetime=2592000)
@@ -82,7 +82,7 @@ class TestDownloadLinks(FrappeTestCase):
 			self.assertEqual(downloads.resolve(token).name, cancelled.name)
 
 
-class TestPdfCache(FrappeTestCase):
+class TestPdfCache(TestCase):
 	def setUp(self):
 		frappe.set_user("Administrator")
 
@@ -107,6 +107,54 @@ class TestPdfCache(FrappeTestCase):
 		_, cached = pdf.get_pdf(frappe.get_doc("Sales Invoice", invoice.name))
 		self.assertFalse(cached)
 
+	def test_the_cache_never_serves_a_stale_print(self):
+		"""A change to anything printed on the PDF, not only to the invoice, renders it again."""
+		invoice = make_invoice()
+		letter_head = _letter_head("_Invoice Share Letter Head")
+		set_settings(letter_head=letter_head, print_format=None)
+		fields = frappe.db.get_value("Sales Invoice", invoice.name, pdf.INVOICE_FIELDS, as_dict=True)
+		pdf.get_pdf(fields)
+		self.assertTrue(pdf.get_pdf(fields)[1])
+
+		changes = {
+			"letter head": lambda: _touch("Letter Head", letter_head, "footer", "<p>New bank details</p>"),
+			"Print Settings": lambda: _touch("Print Settings", "Print Settings", "font_size", 11),
+			"company": lambda: _touch("Company", invoice.company, "phone_no", "+1 555 0100"),
+		}
+		formats = frappe.get_all("Print Format", {"doc_type": "Sales Invoice", "disabled": 0}, pluck="name")
+		if formats:
+			set_settings(print_format=formats[0])
+			pdf.get_pdf(fields)
+			changes["print format"] = lambda: _touch("Print Format", formats[0], "css", ".x { color: red; }")
+		for what, change in changes.items():
+			with self.subTest(changed=what):
+				self.assertTrue(pdf.get_pdf(fields)[1])
+				change()
+				self.assertFalse(pdf.get_pdf(fields)[1], f"a {what} change served the old PDF")
+				self.assertTrue(pdf.get_pdf(fields)[1])
+
+	def test_pdf_generator_follows_the_site(self):
+		"""As the desk's print view: the print format's generator, else Print Settings'."""
+		if not frappe.get_meta("Print Settings").has_field("pdf_generator"):
+			self.assertIsNone(pdf.pdf_generator("Standard"))  # Frappe 15: wkhtmltopdf only
+			return
+		self.assertEqual(pdf.pdf_generator("Standard"), "wkhtmltopdf")
+		with change_settings("Print Settings", pdf_generator="chrome"):
+			self.assertEqual(pdf.pdf_generator("Standard"), "chrome")
+		formats = frappe.get_all("Print Format", {"doc_type": "Sales Invoice"}, pluck="name", limit=1)
+		if formats:
+			previous = frappe.db.get_value("Print Format", formats[0], "pdf_generator")
+			_touch("Print Format", formats[0], "pdf_generator", "chrome")
+			self.addCleanup(_touch, "Print Format", formats[0], "pdf_generator", previous)
+			self.assertEqual(pdf.pdf_generator(formats[0]), "chrome")
+		invoice = make_invoice()
+		options = pdf.print_options(invoice)
+		keys = {
+			pdf.cache_key(invoice, pdf.PrintOptions(options.print_format, None, "en", generator))
+			for generator in ("wkhtmltopdf", "chrome")
+		}
+		self.assertEqual(len(keys), 2)
+
 	def test_settings_choose_print_format_letter_head_and_language(self):
 		invoice = make_invoice()
 		set_settings(print_format=None, letter_head=None, print_language=None)
@@ -130,3 +178,20 @@ class TestPdfCache(FrappeTestCase):
 		self.assertEqual(response.headers["Content-Type"], "application/pdf")
 		self.assertEqual(response.headers["Content-Length"], "10")
 		self.assertIn(f'filename="{invoice.name}.pdf"', response.headers["Content-Disposition"])
+
+
+def _letter_head(name: str) -> str:
+	if not frappe.db.exists("Letter Head", name):
+		frappe.get_doc(
+			{"doctype": "Letter Head", "letter_head_name": name, "source": "HTML", "content": "<p>Seller</p>"}
+		).insert(ignore_permissions=True)
+	return name
+
+
+def _touch(doctype: str, name: str, field: str, value) -> None:
+	"""Save a document the way the desk does (its cached copy is cleared)."""
+	doc = frappe.get_doc(doctype, name)
+	doc.set(field, value)
+	doc.flags.ignore_permissions = True
+	doc.flags.ignore_mandatory = True
+	doc.save()

@@ -4,10 +4,11 @@
 import email
 
 import frappe
-from frappe.tests.utils import FrappeTestCase, change_settings
+from frappe.permissions import add_permission, update_permission_property
 from frappe.utils import add_days, add_to_date, get_datetime, now_datetime
 
 from invoice_share import api, sharing, tokens
+from invoice_share.compat import TestCase, change_settings
 from invoice_share.exceptions import AlreadySharedError, InvalidArgument, InvoiceStateError
 from invoice_share.tests.utils import (
 	ensure_outgoing_email_account,
@@ -44,7 +45,7 @@ def queued_body(email_queue: str) -> str:
 	)
 
 
-class TestInvoiceShareLink(FrappeTestCase):
+class TestInvoiceShareLink(TestCase):
 	def setUp(self):
 		frappe.set_user("Administrator")
 		set_settings(default_link_expiry_days=0)
@@ -293,3 +294,53 @@ class TestInvoiceShareLink(FrappeTestCase):
 			frappe.db.sql = original
 		self.assertEqual(len(queries), 2)
 		self.assertIn("token_hash", str(queries[0]))
+
+
+class TestLinkRowPermissions(TestCase):
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def test_sales_and_accounts_users_read_the_links_of_invoices_they_can_read(self):
+		frappe.set_user("Administrator")
+		invoice = make_invoice()
+		api.generate_share_link(invoice.name)
+		link = frappe.get_doc("Invoice Share Link", {"sales_invoice": invoice.name})
+		# ERPNext lets only Accounts roles read Sales Invoices; many sites let their sales team too.
+		for role in ("Sales User", "Sales Manager"):
+			if not frappe.db.exists("Custom DocPerm", {"parent": "Sales Invoice", "role": role}):
+				add_permission("Sales Invoice", role, 0)
+			update_permission_property("Sales Invoice", role, 0, "read", 1)
+		for role in ("Sales User", "Sales Manager", "Accounts User", "Accounts Manager"):
+			with self.subTest(role=role):
+				user = make_user(f"invoice-share-{frappe.scrub(role)}@example.com", [role])
+				self.assertTrue(frappe.has_permission("Sales Invoice", "read", invoice.name, user=user))
+				self.assertTrue(frappe.has_permission("Invoice Share Link", "read", link, user=user))
+				frappe.set_user(user)
+				self.assertIn(link.name, frappe.get_list("Invoice Share Link", pluck="name"))
+				frappe.set_user("Administrator")
+
+	def test_no_more_than_the_invoice_itself(self):
+		frappe.set_user("Administrator")
+		invoice = make_invoice()
+		api.generate_share_link(invoice.name)
+		link = frappe.get_doc("Invoice Share Link", {"sales_invoice": invoice.name})
+		user = make_user("invoice-share-restricted@example.com", ["Sales User"])
+		other = frappe.get_doc(
+			{
+				"doctype": "Customer",
+				"customer_name": "_Invoice Share Other Customer",
+				"customer_type": "Company",
+			}
+		)
+		if not frappe.db.exists("Customer", other.customer_name):
+			other.insert(ignore_permissions=True)
+		frappe.get_doc(
+			{
+				"doctype": "User Permission",
+				"user": user,
+				"allow": "Customer",
+				"for_value": other.customer_name,
+			}
+		).insert(ignore_permissions=True)
+		self.assertFalse(frappe.has_permission("Sales Invoice", "read", invoice.name, user=user))
+		self.assertFalse(frappe.has_permission("Invoice Share Link", "read", link, user=user))
