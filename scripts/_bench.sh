@@ -1,31 +1,91 @@
-# Shared by scripts/test, scripts/demo and scripts/benchmark: work with a Frappe bench.
+# Shared by scripts/test, scripts/demo and scripts/benchmark: work with one or more Frappe benches.
 # Sourced, not run. Expects REPO to be set.
+#
+# A bench entry is either a directory (`/home/me/frappe-bench`), or `ROOT:DIR` for a bench at DIR
+# inside a chroot at ROOT (`/srv/sid:/opt/frappe-bench-v16`), for a Frappe that needs a newer
+# userland than the host's (Frappe 16 needs Python 3.14). Entries come from
+# INVOICE_SHARE_BENCHES (several, separated by spaces), else INVOICE_SHARE_BENCH (one), else the
+# lines of ${XDG_CONFIG_HOME:-~/.config}/invoice-share/benches, else ~/frappe-bench if present.
 
-# The bench: INVOICE_SHARE_BENCH, else ~/frappe-bench (where Frappe's install guide puts one) if present.
-if [ -n "${INVOICE_SHARE_BENCH:-}" ]; then
-	BENCH="$INVOICE_SHARE_BENCH"
-elif [ -d "${HOME:-/nonexistent}/frappe-bench/apps/frappe" ]; then
-	BENCH="$HOME/frappe-bench"
-else
-	BENCH=""
-fi
 DB_ROOT_PASSWORD="${INVOICE_SHARE_DB_ROOT_PASSWORD:-}"
 ADMIN_PASSWORD="${INVOICE_SHARE_ADMIN_PASSWORD:-admin}"
 SERVER_PIDS=()
 
 say() { printf '\n==> %s\n' "$*"; }
 
-bench_exists() {
-	[ -n "$BENCH" ] && [ -x "$BENCH/env/bin/python" ] && [ -d "$BENCH/apps/frappe" ] && [ -d "$BENCH/apps/erpnext" ]
+bench_entries() {
+	local file="${XDG_CONFIG_HOME:-${HOME:-/nonexistent}/.config}/invoice-share/benches"
+	if [ -n "${INVOICE_SHARE_BENCHES:-}" ]; then
+		printf '%s\n' $INVOICE_SHARE_BENCHES
+	elif [ -n "${INVOICE_SHARE_BENCH:-}" ]; then
+		printf '%s\n' "$INVOICE_SHARE_BENCH"
+	elif [ -f "$file" ]; then
+		sed -e 's/#.*//' -e 's/[[:space:]]//g' "$file" | grep -v '^$' || true
+	elif [ -d "${HOME:-/nonexistent}/frappe-bench/apps/frappe" ]; then
+		printf '%s\n' "$HOME/frappe-bench"
+	fi
 }
 
-in_bench() { (cd "$BENCH" && "$@"); }
+# use_bench ENTRY: make ENTRY the bench the functions below work on.
+# BENCH is the bench's path as its own Python sees it; BENCH_DIR the same directory seen from here.
+use_bench() {
+	case "$1" in
+	*:*) BENCH_ROOT="${1%%:*}" BENCH="${1#*:}" ;;
+	*) BENCH_ROOT="" BENCH="$1" ;;
+	esac
+	BENCH_DIR="$BENCH_ROOT$BENCH"
+	[ -n "$BENCH_ROOT" ] && mount_chroot
+	return 0
+}
 
-bench_cmd() { in_bench bench "$@"; }
+bench_exists() {
+	[ -n "${BENCH:-}" ] && [ -L "$BENCH_DIR/env/bin/python" -o -x "$BENCH_DIR/env/bin/python" ] && [ -d "$BENCH_DIR/apps/frappe" ] &&
+		[ -d "$BENCH_DIR/apps/erpnext" ]
+}
+
+# The kernel file systems a chroot needs for Python, MariaDB clients and Chromium's PDFs.
+mount_chroot() {
+	local dir
+	for dir in proc sys dev dev/pts dev/shm; do
+		mountpoint -q "$BENCH_ROOT/$dir" && continue
+		mkdir -p "$BENCH_ROOT/$dir"
+		case "$dir" in
+		proc) mount -t proc proc "$BENCH_ROOT/proc" ;;
+		*) mount --bind "/$dir" "$BENCH_ROOT/$dir" ;;
+		esac
+	done
+	cp -L /etc/resolv.conf "$BENCH_ROOT/etc/resolv.conf" 2>/dev/null || true
+}
+
+# in_bench CMD…: run CMD in the bench directory, inside its chroot when it has one.
+in_bench() {
+	if [ -z "$BENCH_ROOT" ]; then
+		(cd "$BENCH_DIR" && "$@")
+	else
+		chroot "$BENCH_ROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
+			PATH="$BENCH/env/bin:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin" \
+			CI="${CI:-}" INVOICE_SHARE_TEST_URL="${INVOICE_SHARE_TEST_URL:-}" \
+			/bin/bash -c 'cd "$0" && exec "$@"' "$BENCH" "$@"
+	fi
+}
+
+# bench_cmd ARGS…: a Frappe command (what `bench ARGS…` runs), through the bench's own Python.
+bench_cmd() {
+	in_bench bash -c 'cd sites && exec "$0/env/bin/python" -m frappe.utils.bench_helper frappe "$@"' "$BENCH" "$@"
+}
+
+# "15.75.0 / ERPNext 15.71.1" for the bench in use.
+bench_versions() {
+	in_bench env/bin/python -c 'import frappe, erpnext; print(f"Frappe {frappe.__version__} / ERPNext {erpnext.__version__}")'
+}
+
+bench_major() {
+	in_bench env/bin/python -c 'import frappe; print(frappe.__version__.split(".")[0])'
+}
 
 # Put this working tree into the bench as apps/invoice_share and install it into the bench's env.
 install_app_into_bench() {
-	local target="$BENCH/apps/invoice_share"
+	local target="$BENCH_DIR/apps/invoice_share"
 	if [ -e "$target" ] && [ "$(realpath "$target")" = "$(realpath "$REPO")" ]; then
 		say "apps/invoice_share is this checkout"
 	else
@@ -33,14 +93,15 @@ install_app_into_bench() {
 		[ -L "$target" ] && rm "$target"
 		mkdir -p "$target"
 		rsync -a --delete --exclude '.git/' --exclude '.venv*/' --exclude '__pycache__/' \
-			--exclude '.pytest_cache/' --exclude '.ruff_cache/' "$REPO/" "$target/"
+			--exclude '.pytest_cache/' --exclude '.ruff_cache/' --exclude 'browser_tests/screenshots/' \
+			"$REPO/" "$target/"
 	fi
 	in_bench env/bin/python -m pip install --quiet -e apps/invoice_share
-	grep -qx invoice_share "$BENCH/sites/apps.txt" || printf '\ninvoice_share\n' >>"$BENCH/sites/apps.txt"
-	sed -i '/^$/d' "$BENCH/sites/apps.txt"
+	grep -qx invoice_share "$BENCH_DIR/sites/apps.txt" || printf '\ninvoice_share\n' >>"$BENCH_DIR/sites/apps.txt"
+	sed -i '/^$/d' "$BENCH_DIR/sites/apps.txt"
 }
 
-site_exists() { [ -f "$BENCH/sites/$1/site_config.json" ]; }
+site_exists() { [ -f "$BENCH_DIR/sites/$1/site_config.json" ]; }
 
 site_has_app() { bench_cmd --site "$1" list-apps 2>/dev/null | grep -q "^$2"; }
 
@@ -69,24 +130,31 @@ start_server() {
 	local site="$1" port="$2"
 	bench_cmd --site "$site" set-config host_name "http://127.0.0.1:$port"
 	say "Serving $site on http://127.0.0.1:$port"
-	(cd "$BENCH/sites" && exec ../env/bin/python -m frappe.utils.bench_helper frappe --site "$site" \
-		serve --port "$port" --noreload >"$BENCH/logs/invoice-share-serve.log" 2>&1) &
+	bench_cmd --site "$site" serve --port "$port" --noreload >"$BENCH_DIR/logs/invoice-share-serve.log" 2>&1 &
 	SERVER_PIDS+=($!)
-	(cd "$BENCH/sites" && exec ../env/bin/python -m frappe.utils.bench_helper frappe --site "$site" \
-		worker --queue short,default >"$BENCH/logs/invoice-share-worker.log" 2>&1) &
+	bench_cmd --site "$site" worker --queue short,default >"$BENCH_DIR/logs/invoice-share-worker.log" 2>&1 &
 	SERVER_PIDS+=($!)
 	for _ in $(seq 1 120); do
 		curl -fsS "http://127.0.0.1:$port/api/method/ping" >/dev/null 2>&1 && return 0
 		sleep 1
 	done
-	echo "The server did not answer on port $port; see $BENCH/logs/invoice-share-serve.log" >&2
+	echo "The server did not answer on port $port; see $BENCH_DIR/logs/invoice-share-serve.log" >&2
 	return 1
+}
+
+# Servers run under a few wrapper shells (and perhaps chroot): end each whole process tree.
+kill_tree() {
+	local child
+	for child in $(pgrep -P "$1" 2>/dev/null); do
+		kill_tree "$child"
+	done
+	kill "$1" 2>/dev/null || true
 }
 
 stop_servers() {
 	local pid
 	for pid in "${SERVER_PIDS[@]:-}"; do
-		[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+		[ -n "$pid" ] && kill_tree "$pid"
 	done
 	SERVER_PIDS=()
 }

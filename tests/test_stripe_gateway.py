@@ -88,6 +88,11 @@ def receiver() -> Iterator[SimpleNamespace]:
 	server.server_close()
 
 
+# Fixed once: every call made under one idempotency key must send the very same parameters, and a
+# clock read per call would differ between two calls that straddle a second.
+EXPIRES_AT = int(time.time()) + 3600
+
+
 def _create(gateway: StripeGateway, **overrides: Any) -> dict[str, Any]:
 	kwargs: dict[str, Any] = {
 		"amount_minor": 1999,
@@ -95,7 +100,7 @@ def _create(gateway: StripeGateway, **overrides: Any) -> dict[str, Any]:
 		"product_name": "Sales Invoice ACC-SINV-2025-00001",
 		"success_url": SUCCESS_URL,
 		"cancel_url": CANCEL_URL,
-		"expires_at": int(time.time()) + 3600,
+		"expires_at": EXPIRES_AT,
 		"metadata": {"sales_invoice": "ACC-SINV-2025-00001", "site": "erp.example.com"},
 		"idempotency_key": "invoice-share-ACC-SINV-2025-00001-1999-1",
 	}
