@@ -47,7 +47,7 @@ def test_seller_shares_and_guest_opens_the_link(browser):
 	page.fill("#login_email", "Administrator")
 	page.fill("#login_password", PASSWORD)
 	page.click(".btn-login")
-	page.wait_for_url(re.compile(r"/app"), timeout=60_000)
+	page.wait_for_url(re.compile(r"/(app|desk)(/|$)"), timeout=60_000)  # v16: /desk
 
 	page.goto(f"{BASE_URL}/app/sales-invoice/{INVOICE}")
 	share_group = page.locator(".inner-group-button[data-label='Share'] button").first

@@ -2,13 +2,13 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from invoice_share import downloads, install
+from invoice_share.compat import TestCase
 from invoice_share.tests.utils import make_invoice, set_settings
 
 
-class TestInvoiceShareSettings(FrappeTestCase):
+class TestInvoiceShareSettings(TestCase):
 	def setUp(self):
 		frappe.set_user("Administrator")
 
