@@ -6,7 +6,6 @@ does the work and answers JSON. Guest methods answer every bad token with the sa
 
 import frappe
 from frappe import _
-from frappe.rate_limiter import rate_limit
 from frappe.utils import validate_email_address
 from werkzeug.wrappers import Response
 
@@ -71,7 +70,8 @@ def email_share_link(
 
 @frappe.whitelist(methods=["GET", "POST", "PUT"])
 def get_download_link(sales_invoice: str | None = None, seconds_valid: str | int | None = None) -> dict:
-	invoice = load_invoice(sales_invoice, "read")
+	# A public PDF link is a print: Frappe's own download_pdf asks for print permission too.
+	invoice = load_invoice(sales_invoice, "print")
 	if seconds_valid in (None, ""):
 		seconds = get_settings().download_link_lifetime
 	else:
@@ -83,7 +83,7 @@ def get_download_link(sales_invoice: str | None = None, seconds_valid: str | int
 
 
 @frappe.whitelist(allow_guest=True, methods=["GET"])
-@rate_limit(limit=guest.SUMMARY_LIMIT, seconds=guest.WINDOW_SECONDS)
+@guest.rate_limited(guest.SUMMARY_LIMIT)
 def shared_invoice(token=None):
 	"""The JSON summary a buyer (or a custom front end) may see."""
 	row = sharing.resolve_token(token)
@@ -94,7 +94,7 @@ def shared_invoice(token=None):
 
 
 @frappe.whitelist(allow_guest=True, methods=["GET"])
-@rate_limit(limit=guest.PDF_LIMIT, seconds=guest.WINDOW_SECONDS)
+@guest.rate_limited(guest.PDF_LIMIT)
 def shared_invoice_pdf(token=None):
 	row = sharing.resolve_token(token)
 	if row is None:
@@ -105,7 +105,7 @@ def shared_invoice_pdf(token=None):
 
 
 @frappe.whitelist(allow_guest=True, methods=["GET"])
-@rate_limit(limit=guest.PDF_LIMIT, seconds=guest.WINDOW_SECONDS)
+@guest.rate_limited(guest.PDF_LIMIT)
 def signed_invoice_pdf(token=None):
 	"""The PDF behind a signed download link, while the signature is valid."""
 	invoice = downloads.resolve(token)
@@ -132,7 +132,7 @@ def create_payment_link(sales_invoice: str | None = None) -> dict:
 
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
-@rate_limit(limit=guest.CHECKOUT_LIMIT, seconds=guest.WINDOW_SECONDS)
+@guest.rate_limited(guest.CHECKOUT_LIMIT)
 def start_checkout(token=None, redirect=None):
 	"""The buyer's "Pay now": `{id, url}`, or a 303 to Stripe when the page's form posts."""
 	from invoice_share.payments import checkout
@@ -161,7 +161,7 @@ def start_checkout(token=None, redirect=None):
 
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
-@rate_limit(limit=guest.WEBHOOK_LIMIT, seconds=guest.WINDOW_SECONDS)
+@guest.rate_limited(guest.WEBHOOK_LIMIT)
 def stripe_webhook():
 	"""Stripe's events: 200 for a correctly signed event, 400 otherwise."""
 	from invoice_share.payments import webhook

@@ -37,8 +37,9 @@ def _api_session(base_url: str) -> requests.Session:
 
 
 def _client() -> dict:
-	"""A new client address per request: the per-client rate limit still runs (and costs what it
-	costs), but a benchmark's dozens of requests are not refused."""
+	"""A new client address per request, as a trusted proxy on loopback would report it (`run`
+	trusts loopback while it runs): the per-client rate limit still runs, and costs what it costs,
+	but a benchmark's dozens of requests are not refused."""
 	_client.count = getattr(_client, "count", 0) + 1
 	return {"X-Forwarded-For": f"10.99.{_client.count // 250}.{_client.count % 250 + 1}"}
 
@@ -65,6 +66,20 @@ def _wait_for_prerender(invoice_name: str, timeout: float = 120) -> None:
 
 def run(base_url: str, rounds: int = 30, stock_rounds: int = 7, invoices: int = 7) -> dict:
 	base_url = base_url.rstrip("/")
+	settings = frappe.get_single("Invoice Share Settings")
+	trusted_before = settings.trusted_proxies
+	settings.trusted_proxies = "127.0.0.1\n::1"
+	settings.save(ignore_permissions=True)
+	try:
+		return _run(base_url, rounds, stock_rounds, invoices)
+	finally:
+		settings = frappe.get_single("Invoice Share Settings")
+		settings.trusted_proxies = trusted_before
+		settings.save(ignore_permissions=True)
+		frappe.db.commit()
+
+
+def _run(base_url: str, rounds: int, stock_rounds: int, invoices: int) -> dict:
 	api = _api_session(base_url)
 	guest = requests.Session()
 	options = pdf.print_options(frappe.get_doc("Sales Invoice", make_demo_invoice()))

@@ -8,11 +8,11 @@ import time
 
 import frappe
 from frappe import _
-from frappe.utils import cint, get_url
+from frappe.utils import cint
 
 from invoice_share import signing
 from invoice_share.exceptions import InvalidArgument, InvoiceStateError
-from invoice_share.utils import ensure_submitted, get_settings, iso_from_timestamp
+from invoice_share.utils import ensure_submitted, get_settings, iso_from_timestamp, site_url
 
 
 def _secret() -> str:
@@ -69,7 +69,7 @@ def issue(invoice, seconds_valid: int) -> dict:
 
 	prerender_after_commit(invoice.name)
 	return {
-		"url": get_url(f"/api/method/invoice_share.api.signed_invoice_pdf?token={token}"),
+		"url": site_url(f"/api/method/invoice_share.api.signed_invoice_pdf?token={token}"),
 		"expires_at": iso_from_timestamp(expires_at),
 	}
 

@@ -1,15 +1,19 @@
-"""What every guest answer has in common: privacy headers, one 404, and the page rate limit.
+"""What every guest answer has in common: privacy headers, one 404, pages with every value
+escaped, and rate limits per client address.
 
 Guest answers are built here as complete responses, so a bad token always gets the very same
 bytes whatever is wrong with it (unknown, revoked, expired, cancelled invoice, tampered).
 """
 
+import functools
 import json
 
 import frappe
 from frappe import _
-from frappe.utils import strip_html
+from jinja2 import Environment, PackageLoader, PrefixLoader
 from werkzeug.wrappers import Response
+
+from invoice_share import clientip, params
 
 PRIVATE_HEADERS = {
 	"Cache-Control": "no-store",
@@ -17,14 +21,9 @@ PRIVATE_HEADERS = {
 	"X-Robots-Tag": "noindex, nofollow",
 	"X-Content-Type-Options": "nosniff",
 }
-PAGE_HEADERS = {
-	**PRIVATE_HEADERS,
-	"X-Frame-Options": "DENY",
-	"Content-Security-Policy": (
-		"default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-		"form-action 'self' https: http:; base-uri 'none'; frame-ancestors 'none'"
-	),
-}
+# Where the page's only form (Pay now) may lead: our own start_checkout, which answers with a
+# redirect to Stripe Checkout.
+STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 
 # Requests per client address per minute.
 PAGE_LIMIT = 60
@@ -39,6 +38,42 @@ def with_headers(response: Response, headers: dict) -> Response:
 	for key, value in headers.items():
 		response.headers[key] = value
 	return response
+
+
+def page_headers() -> dict:
+	"""Headers of every guest page. Its one form (Pay now) posts to this site, which redirects to
+	Stripe Checkout; with another Stripe API address set in Invoice Share Settings (a test server
+	or proxy), that address's origin too, where such a server serves its pay page."""
+	from invoice_share.utils import get_settings
+
+	form_action = ["'self'", STRIPE_CHECKOUT_ORIGIN]
+	api_origin = params.parse_api_base(get_settings().stripe_api_base or params.STRIPE_API_BASE)
+	if api_origin and api_origin != params.STRIPE_API_BASE:
+		form_action.append(api_origin)
+	return {
+		**PRIVATE_HEADERS,
+		"X-Frame-Options": "DENY",
+		"Content-Security-Policy": (
+			"default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+			f"form-action {' '.join(form_action)}; base-uri 'none'; frame-ancestors 'none'"
+		),
+	}
+
+
+@functools.cache
+def _environment() -> Environment:
+	"""Jinja for the buyer's pages, built once per process: every value autoescaped (Frappe's own
+	environment escapes nothing). Loaded the way Frappe's loader finds `invoice_share/...` paths,
+	but not Frappe's loader itself, which belongs to one site's request and this outlives it."""
+	return Environment(
+		loader=PrefixLoader({"invoice_share": PackageLoader("invoice_share", ".")}),
+		autoescape=True,
+	)
+
+
+def render(template: str, context: dict) -> str:
+	"""Render one of our templates with every value escaped; `_` translates as Frappe does."""
+	return _environment().get_template(template).render({"_": _, **context})
 
 
 def json_response(data: dict, status: int = 200) -> Response:
@@ -61,18 +96,21 @@ def not_found_json() -> Response:
 def html_response(html: str, status: int = 200) -> Response:
 	response = Response(html, status=status, mimetype="text/html")
 	response.charset = "utf-8"
-	return with_headers(response, PAGE_HEADERS)
+	return with_headers(response, page_headers())
 
 
 def not_found_page() -> Response:
-	html = frappe.render_template("invoice_share/templates/buyer/not_found.html", {"lang": frappe.local.lang})
+	html = render("invoice_share/templates/buyer/not_found.html", {"lang": frappe.local.lang})
 	return html_response(html, status=404)
 
 
 def message_page(title: str, message: str, status: int) -> Response:
-	html = frappe.render_template(
+	"""A short page; `message` may be an error's HTML (bold names), shown as its text."""
+	from invoice_share.utils import html_to_text
+
+	html = render(
 		"invoice_share/templates/buyer/message.html",
-		{"lang": frappe.local.lang, "title": title, "message": strip_html(message)},
+		{"lang": frappe.local.lang, "title": title, "message": html_to_text(message)},
 	)
 	return html_response(html, status=status)
 
@@ -81,14 +119,67 @@ def too_many_requests_page() -> Response:
 	return message_page(_("Too many requests"), _("Please wait a minute and try again."), status=429)
 
 
-def page_rate_limit_exceeded(bucket: str, limit: int = PAGE_LIMIT) -> bool:
-	"""Count a page request from this client address; True once it is over `limit` a minute.
+def client_address() -> str:
+	"""The requester's address as the nearest trusted proxy saw it (see `clientip`).
 
-	Frappe's `rate_limit` decorator keys on `cmd`, which pages do not have; this does the same
-	counting in Redis for the page routes.
+	The walk starts at the socket's peer: werkzeug's `remote_addr`, or, where Frappe's dev server
+	runs with `--proxy` (ProxyFix, which already took the last X-Forwarded-For entry), the peer
+	ProxyFix kept aside.
 	"""
-	key = frappe.cache.make_key(f"invoice_share:rl:{bucket}:{frappe.local.request_ip}")
-	count = frappe.cache.incrby(key, 1)
-	if count == 1:
+	from invoice_share.utils import get_settings
+
+	request = frappe.request
+	peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR") or request.remote_addr
+	forwarded_for = ", ".join(request.headers.getlist("X-Forwarded-For"))
+	try:
+		trusted = clientip.parse_networks(get_settings().trusted_proxies)
+	except clientip.InvalidProxy:  # saved before validation existed: trust no one
+		trusted = []
+	return clientip.client_address(peer, forwarded_for, trusted)
+
+
+def rate_limit_exceeded(bucket: str, limit: int) -> bool:
+	"""Count a guest request in `bucket` from this client; True once it is over `limit` in a window
+	of WINDOW_SECONDS that starts with the client's first request.
+
+	Frappe's own `rate_limit` keys on `request_ip`, the first X-Forwarded-For entry, which the
+	client writes (and on `cmd`, which pages lack); this counts in Redis per real client address.
+	"""
+	key = frappe.cache.make_key(f"invoice_share:rl:{bucket}:{client_address()}")
+	pipeline = frappe.cache.pipeline()
+	pipeline.incr(key)
+	pipeline.ttl(key)
+	count, ttl = pipeline.execute()
+	if ttl < 0:  # a new key, or one whose expiry was never set: the window starts now
 		frappe.cache.expire(key, WINDOW_SECONDS)
 	return count > limit
+
+
+def page_rate_limit_exceeded(bucket: str, limit: int = PAGE_LIMIT) -> bool:
+	return rate_limit_exceeded(f"page:{bucket}", limit)
+
+
+def rate_limited(limit: int):
+	"""Decorator for a guest method: a 429 JSON answer once this client passes `limit` a minute."""
+
+	def decorator(fn):
+		@functools.wraps(fn)
+		def wrapper(*args, **kwargs):
+			if frappe.request and rate_limit_exceeded(f"api:{fn.__name__}", limit):
+				response = Response(
+					json.dumps(
+						{
+							"exc_type": "TooManyRequestsError",
+							"message": _("Too many requests. Please wait a minute."),
+						}
+					),
+					status=429,
+					mimetype="application/json",
+				)
+				response.headers["Retry-After"] = str(WINDOW_SECONDS)
+				return with_headers(response, PRIVATE_HEADERS)
+			return fn(*args, **kwargs)
+
+		return wrapper
+
+	return decorator

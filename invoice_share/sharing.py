@@ -6,17 +6,18 @@ seller asks us to send); the database holds its SHA-256.
 
 import datetime
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import frappe
 from frappe import _
 from frappe.query_builder import DocType
-from frappe.utils import add_days, get_datetime, get_url, now_datetime
+from frappe.utils import add_days, get_datetime, get_system_timezone, now_datetime
 
-from invoice_share import tokens
+from invoice_share import params, tokens
 from invoice_share.exceptions import AlreadySharedError, InvalidArgument
 from invoice_share.pdf import INVOICE_FIELDS, prerender_after_commit
 from invoice_share.routes import PAGE_ROUTE
-from invoice_share.utils import add_timeline_line, ensure_submitted, get_settings, iso, lock_invoice
+from invoice_share.utils import add_timeline_line, ensure_submitted, get_settings, iso, lock_invoice, site_url
 
 LINK = "Invoice Share Link"
 _ROW_FIELDS = ["name", "sales_invoice", "creation", "expires_on", "view_count", "last_viewed_on"]
@@ -31,7 +32,7 @@ class IssuedLink:
 
 
 def share_url(token: str) -> str:
-	return get_url(f"/{PAGE_ROUTE}/{token}")
+	return site_url(f"/{PAGE_ROUTE}/{token}")
 
 
 def is_expired(expires_on) -> bool:
@@ -39,15 +40,18 @@ def is_expired(expires_on) -> bool:
 
 
 def resolve_expiry(expires_on) -> datetime.datetime | None:
-	"""The expiry asked for (must lie in the future), else the settings' default, else none."""
+	"""The expiry asked for (ISO 8601, must lie in the future), else the settings' default, else none.
+
+	Offsets and `Z` are converted to the site's time zone (how Frappe stores date-times); naive
+	values are already in it; a date alone means the end of that day.
+	"""
 	if expires_on not in (None, ""):
-		try:
-			value = get_datetime(expires_on)
-		except Exception:
-			value = None
+		value = params.parse_datetime(expires_on, ZoneInfo(get_system_timezone()))
 		if value is None:
 			frappe.throw(
-				_("expires_on must be a date and time such as 2030-12-31 23:59:59."),
+				_(
+					"expires_on must be an ISO 8601 date and time, such as 2030-12-31T23:59:59+00:00 or 2030-12-31."
+				),
 				exc=InvalidArgument,
 				title=_("Invalid Expiry"),
 			)

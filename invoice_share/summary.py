@@ -5,10 +5,11 @@ costs or the seller's accounts does.
 """
 
 import frappe
-from frappe.utils import flt, fmt_money, formatdate, strip_html
+from frappe.utils import flt, fmt_money, formatdate
 
 from invoice_share import status as buyer_status
 from invoice_share.payments.settlement import amount_due
+from invoice_share.utils import html_to_text
 
 
 def payment_status(invoice) -> str:
@@ -59,7 +60,7 @@ def seller_address_lines(invoice) -> list[str]:
 			display = get_address_display(address)
 	if not display:
 		return []
-	text = strip_html(display.replace("<br>", "\n").replace("<br/>", "\n").replace("<br />", "\n"))
+	text = html_to_text(display.replace("<br>", "\n").replace("<br/>", "\n").replace("<br />", "\n"))
 	return [line.strip() for line in text.splitlines() if line.strip()]
 
 
@@ -84,7 +85,7 @@ def page_context(invoice, *, show_items: bool) -> dict:
 		[
 			{
 				"item_name": row.item_name,
-				"description": strip_html(row.description or "") if row.description != row.item_name else "",
+				"description": html_to_text(row.description) if row.description != row.item_name else "",
 				"qty": frappe.format(row.qty, {"fieldtype": "Float"}),
 				"uom": row.uom,
 				"rate": money(row.rate),

@@ -1,11 +1,12 @@
 """Small Frappe-side helpers shared by the API, the buyer page and the payment code."""
 
 import datetime
+import html
 from zoneinfo import ZoneInfo
 
 import frappe
 from frappe import _
-from frappe.utils import get_datetime, get_system_timezone
+from frappe.utils import get_datetime, get_system_timezone, get_url, strip_html
 
 from invoice_share.exceptions import InvalidArgument, InvoiceStateError
 
@@ -27,6 +28,33 @@ def get_settings():
 
 def forget_settings() -> None:
 	frappe.local.invoice_share_settings = None
+
+
+def site_url(path: str = "") -> str:
+	"""An absolute URL on the site's configured address, for links we hand out or send to Stripe.
+
+	Frappe's `get_url` as it answers outside a request: `host_name` (or `hostname`) from the site
+	config, else the site's name with Frappe's protocol and port rules. Inside a request, without
+	`host_name`, `get_url` would take the request's Host header, which any client can set, so the
+	request is out of its sight while it answers. (Its `allow_header_override=False` does the same,
+	but only recent Frappe 15 releases have it; this works on every 15 and 16.)
+	"""
+	had_request = hasattr(frappe.local, "request")
+	request = getattr(frappe.local, "request", None)
+	frappe.local.request = None
+	try:
+		return get_url(path or None)
+	finally:
+		if had_request:
+			frappe.local.request = request
+		else:
+			del frappe.local.request
+
+
+def html_to_text(value: str | None) -> str:
+	"""Text for a page that escapes what it shows: tags dropped and entities decoded (`&amp;` is
+	`&`), so that escaping it once shows what the HTML showed, and never `&amp;amp;`."""
+	return html.unescape(strip_html(value or ""))
 
 
 def load_invoice(name: object, ptype: str):

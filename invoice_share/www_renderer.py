@@ -51,7 +51,7 @@ class BuyerPageRenderer:
 			can_pay=context["is_payable"] and checkout.stripe_ready(),
 			csrf_token=_csrf_token(),
 		)
-		html = frappe.render_template("invoice_share/templates/buyer/page.html", context)
+		html = guest.render("invoice_share/templates/buyer/page.html", context)
 		return guest.html_response(html)
 
 	def render_return_page(self):
@@ -63,7 +63,7 @@ class BuyerPageRenderer:
 		if outcome is None:
 			return guest.not_found_page()
 		outcome["lang"] = frappe.local.lang
-		html = frappe.render_template("invoice_share/templates/buyer/returned.html", outcome)
+		html = guest.render("invoice_share/templates/buyer/returned.html", outcome)
 		return guest.html_response(html)
 
 

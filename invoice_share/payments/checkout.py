@@ -10,14 +10,14 @@ import time
 
 import frappe
 from frappe import _
-from frappe.utils import add_to_date, cint, flt, fmt_money, get_url, now_datetime
+from frappe.utils import add_to_date, cint, flt, fmt_money, now_datetime
 
 from invoice_share.exceptions import InvoiceStateError, PaymentProviderError, PaymentsNotConfigured
 from invoice_share.invoice_share.doctype.invoice_payment_link.invoice_payment_link import new_link_name
 from invoice_share.payments import amounts, settlement
 from invoice_share.payments.stripe_api import StripeGateway, StripeGatewayError, mask_secret
 from invoice_share.routes import RETURN_ROUTE
-from invoice_share.utils import ensure_submitted, from_timestamp, get_settings, iso
+from invoice_share.utils import ensure_submitted, from_timestamp, get_settings, iso, site_url
 
 PAYMENT_LINK = "Invoice Payment Link"
 # An open session about to expire is not handed out again.
@@ -106,7 +106,7 @@ def _new_session(gateway: StripeGateway, invoice, due: float, minor: int, share_
 	name = new_link_name()
 	idempotency_key = f"invoice-share:{frappe.local.site}:{name}"
 	lifetime = cint(get_settings().checkout_session_lifetime) or 60
-	return_url = get_url(f"/{RETURN_ROUTE}?session_id={{CHECKOUT_SESSION_ID}}")
+	return_url = site_url(f"/{RETURN_ROUTE}?session_id={{CHECKOUT_SESSION_ID}}")
 	try:
 		session = gateway.create_checkout_session(
 			amount_minor=minor,

@@ -14,18 +14,18 @@ from frappe.utils import flt
 
 from invoice_share import api, pdf, sharing, tokens
 from invoice_share.compat import TestCase
-from invoice_share.tests.stripe_standin import StripeStandIn
 from invoice_share.tests.utils import (
-	close_standin_links,
-	configure_stripe,
 	make_invoice,
 	make_user,
 	pay_by_hand,
 	set_settings,
+	start_standin,
 )
 
 BASE_URL = os.environ.get("INVOICE_SHARE_TEST_URL", "").rstrip("/")
 SERVER_REASON = "needs a running server: scripts/test starts one and sets INVOICE_SHARE_TEST_URL"
+LOOPBACK_PROXIES = "127.0.0.1\n::1"
+WEBHOOK_URL = f"{BASE_URL}/api/method/invoice_share.api.stripe_webhook"
 
 
 def setUpModule():
@@ -41,7 +41,8 @@ def session_of(details: dict) -> str:
 
 
 def client_ip() -> str:
-	"""A fresh client address per test (X-Forwarded-For), so rate limits do not leak between tests."""
+	"""A fresh client address per test, so rate limits do not leak between tests: sent as
+	X-Forwarded-For, which the server believes because HttpTestCase trusts the loopback proxy."""
 	return f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
 
 
@@ -58,7 +59,8 @@ class HttpTestCase(TestCase):
 		cls.api_secret = frappe.generate_hash(length=15)
 		user.api_key, user.api_secret = cls.api_key, cls.api_secret
 		user.save(ignore_permissions=True)
-		set_settings(default_link_expiry_days=0, show_line_items=1)
+		# The tests stand where nginx would: on loopback, telling the client's address.
+		set_settings(default_link_expiry_days=0, show_line_items=1, trusted_proxies=LOOPBACK_PROXIES)
 		frappe.db.commit()
 
 	def setUp(self):
@@ -383,19 +385,7 @@ class TestPaymentsOverHttp(HttpTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		cls.standin = StripeStandIn(
-			webhook_url=f"{BASE_URL}/api/method/invoice_share.api.stripe_webhook"
-		).start()
-		cls.addClassCleanup(cls.standin.stop)
-		cls.addClassCleanup(close_standin_links, cls.standin)
-		configure_stripe(cls.standin)
-		frappe.db.commit()
-
-	@classmethod
-	def tearDownClass(cls):
-		set_settings(stripe_enabled=0)
-		frappe.db.commit()
-		super().tearDownClass()
+		cls.standin = start_standin(cls, webhook_url=WEBHOOK_URL, commit=True)
 
 	def payment_entries(self, invoice_name):
 		frappe.db.rollback()

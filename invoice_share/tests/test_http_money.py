@@ -8,9 +8,11 @@ import time
 import frappe
 import pymysql
 
-from invoice_share.tests.stripe_standin import StripeStandIn
-from invoice_share.tests.test_http import BASE_URL, HttpTestCase, session_of, setUpModule, wait_for
-from invoice_share.tests.utils import close_standin_links, configure_stripe, make_invoice, set_settings
+from invoice_share.tests.test_http import WEBHOOK_URL, HttpTestCase, session_of, setUpModule, wait_for
+from invoice_share.tests.utils import (
+	make_invoice,
+	start_standin,
+)
 
 __all__ = ["setUpModule"]
 
@@ -19,19 +21,7 @@ class TestMoneyOverHttp(HttpTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		cls.standin = StripeStandIn(
-			webhook_url=f"{BASE_URL}/api/method/invoice_share.api.stripe_webhook"
-		).start()
-		cls.addClassCleanup(cls.standin.stop)
-		cls.addClassCleanup(close_standin_links, cls.standin)
-		configure_stripe(cls.standin)
-		frappe.db.commit()
-
-	@classmethod
-	def tearDownClass(cls):
-		set_settings(stripe_enabled=0)
-		frappe.db.commit()
-		super().tearDownClass()
+		cls.standin = start_standin(cls, webhook_url=WEBHOOK_URL, commit=True)
 
 	def tearDown(self):
 		self.standin.clear_faults()

@@ -234,3 +234,26 @@ def close_standin_links(standin) -> None:
 			.run()
 		)
 		frappe.db.commit()
+
+
+def start_standin(test_class, *, webhook_url: str | None = None, commit: bool = False):
+	"""A Stripe stand-in for `test_class`: stopped when the class is done, its Open links closed.
+
+	With `commit` (for HTTP tests, whose server reads only committed settings) Stripe is pointed
+	at it now, committed, and switched off again when the class is done.
+	"""
+	from invoice_share.tests.stripe_standin import StripeStandIn
+
+	standin = StripeStandIn(webhook_url=webhook_url).start()
+	test_class.addClassCleanup(standin.stop)
+	test_class.addClassCleanup(close_standin_links, standin)
+	if commit:
+		configure_stripe(standin)
+		frappe.db.commit()
+		test_class.addClassCleanup(_stripe_off)
+	return standin
+
+
+def _stripe_off() -> None:
+	set_settings(stripe_enabled=0)
+	frappe.db.commit()

@@ -17,7 +17,10 @@ invoice_share.setup = function (frm) {
 	const group = __("Share");
 	const can_write = frappe.model.can_write("Sales Invoice") && frm.perm?.[0]?.write;
 
-	frm.add_custom_button(__("Copy download link (24 h)"), () => invoice_share.download_link(), group);
+	// A public PDF link is a print: offered, like the server allows it, to those who may print.
+	if (frappe.model.can_print("Sales Invoice", frm)) {
+		frm.add_custom_button(__("Copy download link"), () => invoice_share.download_link(), group);
+	}
 	if (!can_write) return;
 
 	frm.add_custom_button(__("Share link"), () => invoice_share.share(false), group);
@@ -128,7 +131,8 @@ invoice_share.email = function () {
 };
 
 invoice_share.download_link = function () {
-	invoice_share.api("get_download_link", { seconds_valid: 86400 }).then((r) => {
+	// No seconds_valid: the server uses the default lifetime set in Invoice Share Settings.
+	invoice_share.api("get_download_link").then((r) => {
 		invoice_share.show_url(
 			__("PDF download link"),
 			r.url,

@@ -11,15 +11,14 @@ from invoice_share.compat import TestCase, change_settings
 from invoice_share.exceptions import InvoiceStateError, PaymentsNotConfigured
 from invoice_share.payments import webhook
 from invoice_share.payments.checkout import settle_open_links
-from invoice_share.tests.stripe_standin import StripeStandIn
 from invoice_share.tests.utils import (
-	close_standin_links,
 	configure_stripe,
 	ensure_customer,
 	ensure_receivable_account,
 	make_invoice,
 	pay_by_hand,
 	set_settings,
+	start_standin,
 	test_company,
 )
 
@@ -66,9 +65,7 @@ class TestInvoicePaymentLink(TestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		cls.standin = StripeStandIn().start()
-		cls.addClassCleanup(cls.standin.stop)
-		cls.addClassCleanup(close_standin_links, cls.standin)
+		cls.standin = start_standin(cls)
 
 	def setUp(self):
 		frappe.set_user("Administrator")

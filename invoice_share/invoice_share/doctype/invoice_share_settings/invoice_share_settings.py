@@ -1,14 +1,12 @@
 # Copyright (c) 2026, invoice_share contributors
 # For license information, please see license.txt
 
-from urllib.parse import urlparse
-
 import frappe
 from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint
 
-from invoice_share import signing
+from invoice_share import clientip, params, signing
 from invoice_share.utils import forget_settings
 
 CHECKOUT_LIFETIME_MINUTES = (30, 1440)  # what Stripe accepts for a Checkout Session's expires_at
@@ -39,12 +37,15 @@ class InvoiceShareSettings(Document):
 		stripe_secret_key: DF.Password | None
 		stripe_webhook_help: DF.HTML | None
 		stripe_webhook_secret: DF.Password | None
+		trusted_proxies: DF.SmallText | None
 	# end: auto-generated types
 
 	def validate(self):
 		self.validate_download_lifetimes()
 		self.validate_print_format()
 		self.validate_stripe()
+		self.validate_stripe_api_base()
+		self.validate_trusted_proxies()
 
 	def validate_download_lifetimes(self):
 		minimum = signing.MIN_LIFETIME_SECONDS
@@ -80,12 +81,6 @@ class InvoiceShareSettings(Document):
 				title=_("Invalid Setting"),
 			)
 
-		base = urlparse(self.stripe_api_base or "")
-		if self.stripe_api_base and (base.scheme not in ("http", "https") or not base.netloc):
-			frappe.throw(
-				_("The Stripe API base address must be an http(s) address."), title=_("Invalid Setting")
-			)
-
 		if self.stripe_account:
 			account = frappe.db.get_value(
 				"Account", self.stripe_account, ["is_group", "account_type"], as_dict=True
@@ -97,6 +92,55 @@ class InvoiceShareSettings(Document):
 					),
 					title=_("Invalid Setting"),
 				)
+
+	def validate_stripe_api_base(self):
+		"""The address the secret key is sent to. Only a System Manager may change it, to an https
+		address (plain http only to this machine), and the key stored for the old address is not
+		sent to the new one: it is cleared unless a new key is entered in the same save."""
+		before = self.get_doc_before_save()
+		previous = _api_base_as_compared((before.stripe_api_base if before else None) or "")
+		if _api_base_as_compared(self.stripe_api_base or "") == previous:
+			if self.stripe_api_base:
+				self.stripe_api_base = _api_base_as_compared(self.stripe_api_base)
+			return
+		if "System Manager" not in frappe.get_roles():
+			frappe.throw(
+				_("Only a System Manager can change the Stripe API base address."),
+				exc=frappe.PermissionError,
+				title=_("Not Permitted"),
+			)
+		if self.stripe_api_base:
+			origin = params.parse_api_base(self.stripe_api_base)
+			if origin is None:
+				frappe.throw(
+					_(
+						"The Stripe API base address must be an https:// address such as {0}, or a plain"
+						" http:// address on this machine such as {1}, with no path, query or user name."
+					).format("https://api.stripe.com", "http://127.0.0.1:12111"),
+					title=_("Invalid Setting"),
+				)
+			self.stripe_api_base = origin
+		key = self.stripe_secret_key or ""
+		if key and not self.is_dummy_password(key):
+			return  # a new key was entered with the new address
+		if key:
+			self.stripe_secret_key = None  # _save_passwords then removes the stored key
+			frappe.msgprint(
+				_("The Stripe API base address changed, so the Secret Key was cleared. Enter it again."),
+				title=_("Secret Key Cleared"),
+				indicator="orange",
+			)
+
+	def validate_trusted_proxies(self):
+		try:
+			clientip.parse_networks(self.trusted_proxies)
+		except clientip.InvalidProxy as exc:
+			frappe.throw(
+				_("{0} is not an IP address or network (such as 127.0.0.1 or 10.0.0.0/8).").format(
+					frappe.bold(str(exc))
+				),
+				title=_("Invalid Setting"),
+			)
 
 	def on_update(self):
 		forget_settings()
@@ -112,3 +156,9 @@ class InvoiceShareSettings(Document):
 			title=_("Secret Rotated"),
 			indicator="green",
 		)
+
+
+def _api_base_as_compared(value: str) -> str:
+	"""Empty means Stripe's own address; valid addresses compare by their origin."""
+	value = value.strip() or params.STRIPE_API_BASE
+	return params.parse_api_base(value) or value
