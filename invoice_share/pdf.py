@@ -107,10 +107,34 @@ def _print_versions(invoice, options: PrintOptions) -> tuple[str, ...]:
 			if options.letter_head
 			else "",
 			frappe.get_cached_doc("Print Settings").modified,
-			frappe.get_cached_value("Company", company, "modified") if company else "",
+			_company_version(company) if company else "",
 			get_settings().modified,
 		)
 	)
+
+
+# Company fields ERPNext rewrites as a matter of course (each submitted invoice updates the month's
+# sales), which no print shows: they must not make every cached PDF of the company stale.
+_COMPANY_STATISTICS = frozenset(
+	{
+		"modified",
+		"modified_by",
+		"total_monthly_sales",
+		"sales_monthly_history",
+		"transactions_annual_history",
+		"_user_tags",
+		"_comments",
+		"_assign",
+		"_liked_by",
+	}
+)
+
+
+def _company_version(company: str) -> str:
+	"""A digest of what the company is (name, logo, addresses, tax id, …), not of its statistics."""
+	fields = frappe.get_cached_doc("Company", company).as_dict(no_default_fields=False)
+	printable = {key: value for key, value in fields.items() if key not in _COMPANY_STATISTICS}
+	return hashlib.sha256(frappe.as_json(printable).encode()).hexdigest()
 
 
 def render(invoice, options: PrintOptions) -> bytes:
