@@ -2,7 +2,7 @@
 # Sourced, not run. Expects REPO to be set.
 #
 # A bench entry is either a directory (`/home/me/frappe-bench`), or `ROOT:DIR` for a bench at DIR
-# inside a chroot at ROOT (`/srv/sid:/opt/frappe-bench-v16`), for a Frappe that needs a newer
+# inside a chroot at ROOT (`/path/to/sid-root:/home/frappe/frappe-bench`), for a Frappe that needs a newer
 # userland than the host's (Frappe 16 needs Python 3.14). Entries come from
 # INVOICE_SHARE_BENCHES (several, separated by spaces), else INVOICE_SHARE_BENCH (one), else the
 # lines of ${XDG_CONFIG_HOME:-~/.config}/invoice-share/benches, else ~/frappe-bench if present.
