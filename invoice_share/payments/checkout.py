@@ -37,14 +37,14 @@ def stripe_ready() -> bool:
 
 
 def get_gateway() -> StripeGateway:
-	secret = _stripe_secret_key()
-	if not secret:
+	gateway = _gateway_or_none()
+	if gateway is None:
 		frappe.throw(
 			_("Online payment is not set up: enable Stripe in Invoice Share Settings."),
 			exc=PaymentsNotConfigured,
 			title=_("Stripe Not Enabled"),
 		)
-	return StripeGateway(secret, get_settings().stripe_api_base or None)
+	return gateway
 
 
 def ensure_payable(invoice) -> float:
@@ -162,11 +162,14 @@ def _asks_for(link, currency: str, minor: int) -> bool:
 		return False
 
 
-def _open_links(sales_invoice: str) -> list[frappe._dict]:
-	"""The invoice's Open payment links (a plain read: nothing stays locked)."""
+def _open_links(sales_invoice: str | None = None) -> list[frappe._dict]:
+	"""The invoice's Open payment links, or every Open one (a plain read: nothing stays locked)."""
+	filters = {"status": "Open"}
+	if sales_invoice:
+		filters["sales_invoice"] = sales_invoice
 	return frappe.get_all(
 		PAYMENT_LINK,
-		filters={"sales_invoice": sales_invoice, "status": "Open"},
+		filters=filters,
 		fields=["name", "sales_invoice", "amount", "currency", "expires_on", "checkout_session_id"],
 		order_by="creation asc",
 	)
@@ -281,16 +284,7 @@ def settle_open_links(sales_invoice: str | None = None) -> None:
 	Each link is committed on its own, so no lock outlives a call to Stripe. Background job only.
 	"""
 	gateway = _gateway_or_none()
-	if sales_invoice:
-		candidates = _open_links(sales_invoice)
-	else:
-		candidates = frappe.get_all(
-			PAYMENT_LINK,
-			filters={"status": "Open"},
-			fields=["name", "sales_invoice", "amount", "currency", "expires_on", "checkout_session_id"],
-			order_by="creation asc",
-		)
-	for link in candidates:
+	for link in _open_links(sales_invoice):
 		status = _wanted_status(link)
 		if status is None:
 			continue
