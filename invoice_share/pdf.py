@@ -17,6 +17,7 @@ from frappe.translate import print_language
 from frappe.utils import flt, get_datetime
 from werkzeug.wrappers import Response
 
+from invoice_share.printing import PRINT_FORMAT, template_version
 from invoice_share.utils import get_settings
 
 CACHE_SECONDS = 7 * 24 * 3600
@@ -46,7 +47,7 @@ def print_options(invoice) -> PrintOptions:
 	"""What the buyer gets is fixed by Invoice Share Settings; the buyer cannot pick another."""
 	settings = get_settings()
 	print_format = (
-		settings.print_format or frappe.get_meta("Sales Invoice").default_print_format or "Standard"
+		settings.print_format or frappe.get_meta("Sales Invoice").default_print_format or PRINT_FORMAT
 	)
 	return PrintOptions(
 		print_format=print_format,
@@ -93,7 +94,8 @@ def cache_key(invoice, options: PrintOptions) -> str:
 def _print_versions(invoice, options: PrintOptions) -> tuple[str, ...]:
 	"""When each document the print depends on last changed (Redis-cached reads, no query on a hit).
 
-	The print format (or, for "Standard", the Sales Invoice doctype itself), the letter head,
+	The print format (or, for "Standard", the Sales Invoice doctype itself; for ours, its template
+	file, which an upgrade of this app changes), the letter head,
 	Print Settings, the company (name, logo, details) and our own settings.
 	"""
 	company = invoice.get("company")
@@ -103,6 +105,7 @@ def _print_versions(invoice, options: PrintOptions) -> tuple[str, ...]:
 			frappe.get_cached_value("Print Format", options.print_format, "modified")
 			if frappe.db.exists("Print Format", options.print_format, cache=True)
 			else frappe.get_meta("Sales Invoice").modified,
+			template_version() if options.print_format == PRINT_FORMAT else "",
 			frappe.get_cached_value("Letter Head", options.letter_head, "modified")
 			if options.letter_head
 			else "",

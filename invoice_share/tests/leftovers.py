@@ -26,7 +26,7 @@ def report():
 			field = "ref_doctype" if table == "Version" else "doc_type"
 			if frappe.db.exists(table, {field: doctype}):
 				found.append(f"{table} of {doctype}")
-	for table in ("Custom Field", "Property Setter"):
+	for table in ("Custom Field", "Property Setter", "Print Format"):
 		if frappe.db.exists(table, {"module": "Invoice Share"}):
 			found.append(f"{table} of module Invoice Share")
 	for job in frappe.get_all("Scheduled Job Type", {"method": ["like", "invoice_share.%"]}, pluck="method"):

@@ -5,6 +5,7 @@ import frappe
 from invoice_share import api, downloads, pdf
 from invoice_share.compat import TestCase, change_settings
 from invoice_share.exceptions import InvalidArgument, InvoiceStateError
+from invoice_share.printing import PRINT_FORMAT
 from invoice_share.tests.utils import make_invoice, make_user, set_settings
 
 
@@ -164,7 +165,7 @@ class TestPdfCache(TestCase):
 		set_settings(print_format=None, letter_head=None, print_language=None)
 		options = pdf.print_options(invoice)
 		self.assertEqual(
-			options.print_format, frappe.get_meta("Sales Invoice").default_print_format or "Standard"
+			options.print_format, frappe.get_meta("Sales Invoice").default_print_format or PRINT_FORMAT
 		)
 		formats = frappe.get_all(
 			"Print Format", {"doc_type": "Sales Invoice", "disabled": 0}, pluck="name", limit=1
