@@ -71,10 +71,71 @@ def ensure_item(code: str, item_name: str | None = None) -> str:
 	return code
 
 
+def ensure_address(link_doctype: str, link_name: str, lines: tuple[str, str, str], **extra) -> str:
+	"""An address (line 1, city, postal code) linked to a company or customer; the existing one if any."""
+	existing = frappe.get_all(
+		"Dynamic Link",
+		{"parenttype": "Address", "link_doctype": link_doctype, "link_name": link_name},
+		pluck="parent",
+		limit=1,
+	)
+	if existing:
+		return existing[0]
+	line1, city, pincode = lines
+	return (
+		frappe.get_doc(
+			{
+				"doctype": "Address",
+				"address_title": link_name,
+				"address_type": "Billing",
+				"address_line1": line1,
+				"city": city,
+				"pincode": pincode,
+				"country": frappe.db.get_value("Company", link_name, "country")
+				if link_doctype == "Company"
+				else "United States",
+				"links": [{"link_doctype": link_doctype, "link_name": link_name}],
+				**extra,
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
+	)
+
+
+def ensure_seller_details(company: str, *, bank_account: bool = True) -> None:
+	"""What a seller prints on invoices: address, tax ID, email, phone and a bank account."""
+	ensure_address("Company", company, ("1 Market Street", "Springfield", "12345"), is_your_company_address=1)
+	details = {"tax_id": "US-12-3456789", "email": "billing@seller.example", "phone_no": "+1 555 0100"}
+	current = frappe.db.get_value("Company", company, list(details), as_dict=True)
+	missing = {field: value for field, value in details.items() if not current.get(field)}
+	if missing:
+		frappe.db.set_value("Company", company, missing)
+		frappe.clear_document_cache("Company", company)
+	if bank_account and not frappe.db.exists("Bank Account", {"company": company, "is_company_account": 1}):
+		if not frappe.db.exists("Bank", "Demo Savings Bank"):
+			frappe.get_doc(
+				{"doctype": "Bank", "bank_name": "Demo Savings Bank", "swift_number": "DEMOUS33"}
+			).insert(ignore_permissions=True)
+		frappe.get_doc(
+			{
+				"doctype": "Bank Account",
+				"account_name": frappe.db.get_value("Company", company, "company_name"),
+				"bank": "Demo Savings Bank",
+				"is_company_account": 1,
+				"is_default": 1,
+				"company": company,
+				"iban": "DE89370400440532013000",
+			}
+		).insert(ignore_permissions=True)
+
+
 def make_demo_invoice() -> str:
 	"""A submitted Sales Invoice for a demo customer; returns its name."""
 	company = complete_setup()
+	ensure_seller_details(company)
 	customer = ensure_customer(DEMO_CUSTOMER, "accounts@acme-buyer.example")
+	ensure_address("Customer", customer, ("500 Commerce Avenue", "Riverton", "54321"), is_primary_address=1)
 	items = [{"item_code": ensure_item(name), "qty": qty, "rate": rate} for name, qty, rate in DEMO_ITEMS]
 	invoice = frappe.get_doc(
 		{
@@ -83,6 +144,8 @@ def make_demo_invoice() -> str:
 			"customer": customer,
 			"posting_date": nowdate(),
 			"due_date": add_days(nowdate(), 14),
+			"po_no": "PO-7731",
+			"terms": "<p>Payment within 14 days.</p><p>Thank you for your business.</p>",
 			"items": items,
 		}
 	)
@@ -120,3 +183,23 @@ def use_stripe_standin(api_base: str, secret_key: str, webhook_secret: str) -> N
 		}
 	)
 	settings.save(ignore_permissions=True)
+
+
+def make_demo_return_path(invoice: str) -> str:
+	"""The page a buyer sees back from Stripe Checkout after cancelling (no Stripe needed to show it),
+	for the browser test and screenshots."""
+	values = frappe.db.get_value("Sales Invoice", invoice, ["company", "customer", "currency"], as_dict=True)
+	session_id = f"cs_demo_{frappe.generate_hash(length=24)}"
+	frappe.get_doc(
+		{
+			"doctype": "Invoice Payment Link",
+			"sales_invoice": invoice,
+			"company": values.company,
+			"customer": values.customer,
+			"status": "Expired",
+			"amount": frappe.db.get_value("Sales Invoice", invoice, "outstanding_amount"),
+			"currency": values.currency,
+			"checkout_session_id": session_id,
+		}
+	).insert(ignore_permissions=True)
+	return f"/invoice-paid?session_id={session_id}&cancelled=1"

@@ -35,23 +35,10 @@ class BuyerPageRenderer:
 		row = sharing.resolve_token(token)
 		if row is None:
 			return guest.not_found_page()
-
-		from invoice_share.payments import checkout
-
 		invoice = frappe.get_doc("Sales Invoice", row.sales_invoice)
 		if frappe.request.method == "GET":
 			sharing.record_view(row)
-
-		context = summary.page_context(invoice, show_items=bool(get_settings().show_line_items))
-		context.update(
-			lang=frappe.local.lang,
-			token=token,
-			pdf_url=f"/api/method/invoice_share.api.shared_invoice_pdf?token={token}",
-			checkout_url="/api/method/invoice_share.api.start_checkout",
-			can_pay=context["is_payable"] and checkout.stripe_ready(),
-			csrf_token=_csrf_token(),
-		)
-		html = guest.render("invoice_share/templates/buyer/page.html", context)
+		html = buyer_page_html(invoice, token, accepted_languages=summary.accepted_languages())
 		return guest.html_response(html)
 
 	def render_return_page(self):
@@ -65,6 +52,29 @@ class BuyerPageRenderer:
 		outcome["lang"] = frappe.local.lang
 		html = guest.render("invoice_share/templates/buyer/returned.html", outcome)
 		return guest.html_response(html)
+
+
+def buyer_page_html(invoice, token: str, *, accepted_languages: list[str] | None = None) -> str:
+	"""The buyer page of `invoice` as its link's holder sees it."""
+	from invoice_share.payments import checkout
+
+	context = summary.page_context(
+		invoice,
+		show_items=bool(get_settings().show_line_items),
+		accepted_languages=accepted_languages,
+	)
+	context.update(
+		lang=frappe.local.lang,
+		token=token,
+		pdf_url=f"/api/method/invoice_share.api.shared_invoice_pdf?token={token}",
+		checkout_url="/api/method/invoice_share.api.start_checkout",
+		can_pay=context["is_payable"] and checkout.stripe_ready(),
+		csrf_token=_csrf_token(),
+	)
+	if context["is_payable"] and not context["can_pay"]:
+		# No card payment: say how to pay by transfer, quoting the invoice.
+		context["bank_account"] = summary.company_bank_account(invoice.company)
+	return guest.render("invoice_share/templates/buyer/page.html", context)
 
 
 def _csrf_token() -> str:

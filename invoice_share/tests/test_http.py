@@ -97,7 +97,10 @@ class TestGuestRoutes(HttpTestCase):
 		for text in (invoice.name, company, "Download PDF", "643.00", "Unpaid", "Consulting hour"):
 			self.assertIn(text, html)
 		self.assertNotIn("<script", html.lower())
-		self.assertNotIn(invoice.customer, html)
+		# Who is billed, as printed on the invoice; nothing of the seller's books.
+		self.assertIn(invoice.customer_name, html)
+		for internal in (invoice.debit_to, invoice.items[0].income_account, invoice.items[0].cost_center):
+			self.assertNotIn(internal, html)
 		self.assertEqual(response.headers["Referrer-Policy"], "no-referrer")
 		self.assertEqual(response.headers["X-Robots-Tag"], "noindex, nofollow")
 		self.assertEqual(response.headers["Cache-Control"], "no-store")

@@ -41,8 +41,11 @@ def make_invoice(
 	due_days: int = 30,
 	debit_to: str | None = None,
 	conversion_rate: float = 1,
+	posting_days: int = 0,
+	**fields,
 ):
-	"""A Sales Invoice of the test company (submitted unless `submit=False`)."""
+	"""A Sales Invoice of the test company (submitted unless `submit=False`), posted `posting_days`
+	from today and due `due_days` after posting; `fields` are set on it as they are."""
 	company = test_company()
 	customer = customer or ensure_customer()
 	doc = frappe.get_doc(
@@ -50,9 +53,9 @@ def make_invoice(
 			"doctype": "Sales Invoice",
 			"company": company,
 			"customer": customer,
-			"posting_date": nowdate(),
+			"posting_date": add_days(nowdate(), posting_days),
 			"set_posting_time": 1,
-			"due_date": add_days(nowdate(), due_days) if not is_return else None,
+			"due_date": add_days(nowdate(), posting_days + due_days) if not is_return else None,
 			"currency": currency or frappe.get_cached_value("Company", company, "default_currency"),
 			"conversion_rate": conversion_rate,
 			"debit_to": debit_to,
@@ -70,6 +73,7 @@ def make_invoice(
 					"cost_center": frappe.get_cached_value("Company", company, "cost_center"),
 				}
 			],
+			**fields,
 		}
 	)
 	doc.insert(ignore_permissions=True)
