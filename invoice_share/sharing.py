@@ -237,7 +237,23 @@ def share_status(invoice) -> dict:
 		"last_viewed_on": iso(row.last_viewed_on) if row else None,
 		"payment_status": payment_status(invoice),
 		"online_payment_status": latest_payment_status(invoice.name),
+		# Whether the buyer can pay this invoice by card now (Stripe set up, something to pay).
+		"can_pay_online": can_pay_online(invoice),
 	}
+
+
+def can_pay_online(invoice) -> bool:
+	from invoice_share import status
+	from invoice_share.payments.checkout import stripe_ready
+	from invoice_share.payments.settlement import amount_due
+	from invoice_share.summary import payment_status
+
+	return bool(
+		invoice.docstatus == 1
+		and status.is_payable(payment_status(invoice))
+		and stripe_ready()
+		and amount_due(invoice) > 0
+	)
 
 
 def email_link(invoice, *, recipients: list[str], regenerate: bool = False) -> dict:

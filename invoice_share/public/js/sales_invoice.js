@@ -1,4 +1,5 @@
-// Share group on the Sales Invoice form: share, regenerate, revoke, email, download link, payment link.
+// "Customer link" group on a submitted Sales Invoice: share, email, download link, payment link,
+// and, while there is a link, regenerate and revoke. Buttons follow the invoice's share status.
 
 frappe.ui.form.on("Sales Invoice", {
 	refresh(frm) {
@@ -9,49 +10,76 @@ frappe.ui.form.on("Sales Invoice", {
 
 frappe.provide("invoice_share");
 
-invoice_share.api = (method, args) =>
-	frappe.xcall(`invoice_share.api.${method}`, { sales_invoice: invoice_share.frm.doc.name, ...args });
+// Not Frappe's own sidebar "Share" (sharing the document with users): this is the customer's link.
+invoice_share.GROUP = __("Customer link");
+
+// A server call whose failure Frappe has already shown (its message dialog): resolves to null.
+invoice_share.call = (method, args) =>
+	frappe
+		.xcall(`invoice_share.api.${method}`, { sales_invoice: invoice_share.frm.doc.name, ...args })
+		.catch(() => null);
 
 invoice_share.setup = function (frm) {
 	invoice_share.frm = frm;
-	const group = __("Share");
 	const can_write = frappe.model.can_write("Sales Invoice") && frm.perm?.[0]?.write;
-
 	// A public PDF link is a print: offered, like the server allows it, to those who may print.
-	if (frappe.model.can_print("Sales Invoice", frm)) {
+	const can_print = frappe.model.can_print("Sales Invoice", frm);
+	if (!can_write && !can_print) return;
+
+	invoice_share.call("get_share_status").then((status) => {
+		// The form may have moved on (another invoice, a cancel) while the status was on its way.
+		if (!status || invoice_share.frm !== frm || frm.doc.docstatus !== 1) return;
+		invoice_share.status = status;
+		invoice_share.add_buttons(frm, status, can_write, can_print);
+		invoice_share.show_status(frm, status);
+	});
+};
+
+invoice_share.add_buttons = function (frm, status, can_write, can_print) {
+	const group = invoice_share.GROUP;
+	if (can_write) {
+		frm.add_custom_button(__("Share link"), () => invoice_share.share(false), group);
+		frm.add_custom_button(__("Email link"), () => invoice_share.email(), group);
+	}
+	if (can_print) {
 		frm.add_custom_button(__("Copy download link"), () => invoice_share.download_link(), group);
 	}
 	if (!can_write) return;
-
-	frm.add_custom_button(__("Share link"), () => invoice_share.share(false), group);
-	frm.add_custom_button(__("Regenerate link"), () => invoice_share.confirm_regenerate(), group);
-	frm.add_custom_button(__("Revoke link"), () => invoice_share.revoke(), group);
-	frm.add_custom_button(__("Email link"), () => invoice_share.email(), group);
-	if (!frm.doc.is_return && flt(frm.doc.outstanding_amount) > 0) {
+	if (status.can_pay_online) {
 		frm.add_custom_button(__("Create payment link"), () => invoice_share.payment_link(), group);
 	}
-
-	invoice_share.show_status(frm);
+	if (status.shared) {
+		frm.add_custom_button(__("Regenerate link"), () => invoice_share.confirm_regenerate(), group);
+		frm.add_custom_button(__("Revoke link"), () => invoice_share.revoke(), group);
+	}
 };
 
-invoice_share.show_status = function (frm) {
-	frappe
-		.xcall("invoice_share.api.get_share_status", { sales_invoice: frm.doc.name })
-		.then((status) => {
-			if (invoice_share.frm !== frm || frm.doc.docstatus !== 1 || !status.shared) return;
-			const views = cint(status.view_count);
-			let message = views === 1 ? __("Shared · 1 view") : __("Shared · {0} views", [views]);
-			if (status.expires_on) {
-				message += " · " + __("link works until {0}", [
-					frappe.datetime.str_to_user(status.expires_on.slice(0, 19).replace("T", " ")),
-				]);
-			}
-			frm.set_intro(message, "green");
-		});
+invoice_share.show_status = function (frm, status) {
+	if (!status.shared) return;
+	const views = cint(status.view_count);
+	let message = views === 1 ? __("Shared · 1 view") : __("Shared · {0} views", [views]);
+	if (status.expires_on) {
+		message += " · " + __("link works until {0}", [invoice_share.when(status.expires_on)]);
+	}
+	frm.set_intro(message, "green");
+};
+
+// An ISO 8601 moment from the server, in the user's date format and with its time zone.
+invoice_share.when = function (iso) {
+	const local = frappe.datetime.str_to_user(iso.slice(0, 19).replace("T", " "));
+	const zone = frappe.boot.time_zone?.system || frappe.sys_defaults?.time_zone || "";
+	return zone ? `${local} (${zone})` : local;
+};
+
+invoice_share.link_promise = function () {
+	return invoice_share.status?.can_pay_online
+		? __("Anyone with this link can view the invoice, download it and pay it by card.")
+		: __("Anyone with this link can view the invoice and download it.");
 };
 
 invoice_share.share = function (regenerate) {
-	invoice_share.api("generate_share_link", { regenerate: regenerate ? 1 : 0 }).then((r) => {
+	invoice_share.call("generate_share_link", { regenerate: regenerate ? 1 : 0 }).then((r) => {
+		if (!r) return;
 		if (r.already_shared) {
 			frappe.confirm(
 				__(
@@ -61,21 +89,21 @@ invoice_share.share = function (regenerate) {
 			);
 			return;
 		}
-		invoice_share.show_url(__("Share link"), r.share_url, __("Anyone with this link can view the invoice and pay it."));
+		invoice_share.show_url(__("Share link"), r.share_url, invoice_share.link_promise());
 		invoice_share.frm.reload_doc();
 	});
 };
 
 invoice_share.confirm_regenerate = function () {
-	frappe.confirm(
-		__("Make a new share link? The current link stops working at once."),
-		() => invoice_share.share(true)
+	frappe.confirm(__("Make a new share link? The current link stops working at once."), () =>
+		invoice_share.share(true)
 	);
 };
 
 invoice_share.revoke = function () {
 	frappe.confirm(__("Revoke the share link? It stops working at once."), () => {
-		invoice_share.api("revoke_share_link").then((r) => {
+		invoice_share.call("revoke_share_link").then((r) => {
+			if (!r) return;
 			frappe.show_alert({
 				message: r.revoked ? __("Share link revoked") : __("There was no active share link"),
 				indicator: r.revoked ? "green" : "orange",
@@ -87,62 +115,63 @@ invoice_share.revoke = function () {
 
 invoice_share.email = function () {
 	const frm = invoice_share.frm;
-	frappe.xcall("invoice_share.api.get_share_status", { sales_invoice: frm.doc.name }).then((status) => {
-		const dialog = new frappe.ui.Dialog({
-			title: __("Email share link"),
-			fields: [
-				{
-					fieldname: "recipients",
-					fieldtype: "Data",
-					label: __("To"),
-					options: "Email",
-					default: frm.doc.contact_email || "",
-					description: __("Separate several addresses with commas. Empty: the customer's email address."),
-				},
-				{
-					fieldname: "note",
-					fieldtype: "HTML",
-					options: status.shared
-						? `<p class="text-muted small">${__(
-								"The current link was shown only once, so a new link is made and sent; the current one stops working."
-						  )}</p>`
-						: "",
-				},
-			],
-			primary_action_label: __("Send"),
-			primary_action(values) {
-				invoice_share
-					.api("email_share_link", {
-						recipients: values.recipients || null,
-						regenerate: status.shared ? 1 : 0,
-					})
-					.then((r) => {
-						dialog.hide();
-						frappe.show_alert({
-							message: __("Share link queued for {0}", [r.sent_to.join(", ")]),
-							indicator: "green",
-						});
-						frm.reload_doc();
-					});
+	const shared = invoice_share.status?.shared;
+	const dialog = new frappe.ui.Dialog({
+		title: __("Email share link"),
+		fields: [
+			{
+				fieldname: "recipients",
+				fieldtype: "Data",
+				label: __("To"),
+				options: "Email",
+				default: frm.doc.contact_email || "",
+				description: __("Separate several addresses with commas. Empty: the customer's email address."),
 			},
-		});
-		dialog.show();
+			{
+				fieldname: "note",
+				fieldtype: "HTML",
+				options: `<p class="text-muted small">${frappe.utils.escape_html(
+					shared
+						? __(
+								"The current link was shown only once, so a new link is made and sent; the current one stops working."
+						  )
+						: invoice_share.link_promise()
+				)}</p>`,
+			},
+		],
+		primary_action_label: __("Send"),
+		primary_action(values) {
+			invoice_share
+				.call("email_share_link", { recipients: values.recipients || null, regenerate: shared ? 1 : 0 })
+				.then((r) => {
+					if (!r) return;
+					dialog.hide();
+					frappe.show_alert({
+						message: __("Share link queued for {0}", [r.sent_to.join(", ")]),
+						indicator: "green",
+					});
+					frm.reload_doc();
+				});
+		},
 	});
+	dialog.show();
 };
 
 invoice_share.download_link = function () {
 	// No seconds_valid: the server uses the default lifetime set in Invoice Share Settings.
-	invoice_share.api("get_download_link").then((r) => {
+	invoice_share.call("get_download_link").then((r) => {
+		if (!r) return;
 		invoice_share.show_url(
 			__("PDF download link"),
 			r.url,
-			__("Works until {0}.", [frappe.datetime.str_to_user(r.expires_at.slice(0, 19).replace("T", " "))])
+			__("Anyone with this link can download the PDF until {0}.", [invoice_share.when(r.expires_at)])
 		);
 	});
 };
 
 invoice_share.payment_link = function () {
-	invoice_share.api("create_payment_link").then((r) => {
+	invoice_share.call("create_payment_link").then((r) => {
+		if (!r) return;
 		const details = r.invoice_payment_details;
 		invoice_share.show_url(
 			__("Payment link"),
