@@ -1,6 +1,8 @@
 """Signed, short-lived PDF download links (Fynn's `download-link`, signed and revocable).
 
 The JWT is made and checked in `signing.py`; this module adds the site's secret and policy.
+The link is `/invoice-pdf/<token>` (served by `www_renderer`); the API method
+`signed_invoice_pdf?token=` answers the same tokens.
 Every invalid token (tampered, expired, foreign, signed before a rotation) gets the same 404.
 """
 
@@ -12,6 +14,7 @@ from frappe.utils import cint
 
 from invoice_share import signing
 from invoice_share.exceptions import InvalidArgument, InvoiceStateError
+from invoice_share.routes import DOWNLOAD_ROUTE
 from invoice_share.utils import ensure_submitted, get_settings, iso_from_timestamp, site_url
 
 
@@ -62,14 +65,13 @@ def issue(invoice, seconds_valid: int) -> dict:
 		secret=secret,
 		site=frappe.local.site,
 		sales_invoice=invoice.name,
-		issued_at=now,
 		expires_at=expires_at,
 	)
 	from invoice_share.pdf import prerender_after_commit
 
 	prerender_after_commit(invoice.name)
 	return {
-		"url": site_url(f"/api/method/invoice_share.api.signed_invoice_pdf?token={token}"),
+		"url": site_url(f"/{DOWNLOAD_ROUTE}/{token}"),
 		"expires_at": iso_from_timestamp(expires_at),
 	}
 

@@ -1,9 +1,17 @@
 """Signed download links: a PyJWT (HS256) token bound to a site, an invoice and a purpose.
 
+The token carries only the invoice (`sub`) and the expiry (`exp`), so that the link stays short
+enough to paste; the site and the purpose are bound through the key, which is derived from the
+site's secret, the site's name and the purpose (a token made for another site or another use of
+the same secret does not verify). Tokens of the first, longer format (site and purpose as
+claims, signed with the secret itself) are still accepted until they expire.
+
 No Frappe import here: this module is tested on its own. The Frappe layer (`downloads.py`)
 supplies the secret from Invoice Share Settings and the site's name.
 """
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -28,33 +36,45 @@ class InvalidDownloadToken(Exception):
 class DownloadClaims:
 	sales_invoice: str
 	expires_at: int
-	issued_at: int
 
 
 def new_secret() -> str:
 	return secrets.token_urlsafe(SECRET_BYTES)
 
 
-def sign(*, secret: str, site: str, sales_invoice: str, issued_at: int, expires_at: int) -> str:
+def _key(secret: str, site: str) -> str:
+	return hmac.new(secret.encode(), f"{site}\x1f{PURPOSE}".encode(), hashlib.sha256).hexdigest()
+
+
+def sign(*, secret: str, site: str, sales_invoice: str, expires_at: int) -> str:
 	if not secret:
 		raise ValueError("a signing secret is required")
-	payload = {
-		"iss": site,
-		"aud": f"{site}/{PURPOSE}",
-		"sub": sales_invoice,
-		"purpose": PURPOSE,
-		"iat": int(issued_at),
-		"exp": int(expires_at),
-		"jti": secrets.token_urlsafe(9),
-	}
-	return jwt.encode(payload, secret, algorithm=ALGORITHM)
+	return jwt.encode({"sub": sales_invoice, "exp": int(expires_at)}, _key(secret, site), algorithm=ALGORITHM)
 
 
 def verify(token: object, *, secret: str, site: str, now: int | None = None) -> DownloadClaims:
 	"""Return the claims of a valid token, or raise InvalidDownloadToken whatever is wrong with it."""
 	if not isinstance(token, str) or not token or len(token) > 2048 or not secret:
 		raise InvalidDownloadToken
-	options = {"require": ["exp", "iat", "sub", "iss", "aud"]}
+	try:
+		claims = jwt.decode(
+			token,
+			_key(secret, site),
+			algorithms=[ALGORITHM],
+			leeway=LEEWAY_SECONDS,
+			options={"require": ["exp", "sub"]},
+		)
+	except jwt.PyJWTError:
+		claims = _verify_first_format(token, secret=secret, site=site)
+	if now is not None and claims["exp"] + LEEWAY_SECONDS < now:
+		raise InvalidDownloadToken
+	if not isinstance(claims.get("sub"), str):
+		raise InvalidDownloadToken
+	return DownloadClaims(sales_invoice=claims["sub"], expires_at=int(claims["exp"]))
+
+
+def _verify_first_format(token: str, *, secret: str, site: str) -> dict:
+	"""A token of the first format: site and purpose as claims, signed with the secret itself."""
 	try:
 		claims = jwt.decode(
 			token,
@@ -63,14 +83,10 @@ def verify(token: object, *, secret: str, site: str, now: int | None = None) -> 
 			audience=f"{site}/{PURPOSE}",
 			issuer=site,
 			leeway=LEEWAY_SECONDS,
-			options=options,
+			options={"require": ["exp", "iat", "sub", "iss", "aud"]},
 		)
 	except jwt.PyJWTError:
 		raise InvalidDownloadToken from None
-	if now is not None and claims["exp"] + LEEWAY_SECONDS < now:
+	if claims.get("purpose") != PURPOSE:
 		raise InvalidDownloadToken
-	if claims.get("purpose") != PURPOSE or not isinstance(claims.get("sub"), str):
-		raise InvalidDownloadToken
-	return DownloadClaims(
-		sales_invoice=claims["sub"], expires_at=int(claims["exp"]), issued_at=int(claims["iat"])
-	)
+	return claims

@@ -9,7 +9,7 @@ every bad token, and no Frappe boot script, so the page needs no JavaScript at a
 import frappe
 
 from invoice_share import guest, sharing, summary
-from invoice_share.routes import PAGE_ROUTE, RETURN_ROUTE
+from invoice_share.routes import DOWNLOAD_ROUTE, PAGE_ROUTE, RETURN_ROUTE
 from invoice_share.utils import get_settings
 
 
@@ -20,12 +20,15 @@ class BuyerPageRenderer:
 
 	def can_render(self) -> bool:
 		first, _, rest = self.path.partition("/")
-		return (first == PAGE_ROUTE and bool(rest)) or self.path == RETURN_ROUTE
+		return (first in (PAGE_ROUTE, DOWNLOAD_ROUTE) and bool(rest)) or self.path == RETURN_ROUTE
 
 	def render(self):
 		if frappe.request.method not in ("GET", "HEAD"):
 			return guest.not_found_page()
-		if guest.page_rate_limit_exceeded(self.path.partition("/")[0]):
+		route, _, token = self.path.partition("/")
+		if route == DOWNLOAD_ROUTE:
+			return self.render_signed_pdf(token)
+		if guest.page_rate_limit_exceeded(route):
 			return guest.too_many_requests_page()
 		if self.path == RETURN_ROUTE:
 			return self.render_return_page()
@@ -40,6 +43,12 @@ class BuyerPageRenderer:
 			sharing.record_view(row)
 		html = buyer_page_html(invoice, token, accepted_languages=summary.accepted_languages())
 		return guest.html_response(html)
+
+	def render_signed_pdf(self, token: str):
+		"""A signed download link: the same answers as `api.signed_invoice_pdf`."""
+		from invoice_share import api
+
+		return api.signed_invoice_pdf(token=token)
 
 	def render_return_page(self):
 		from invoice_share.payments import checkout

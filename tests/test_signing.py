@@ -11,9 +11,7 @@ SECRET = "s3cret-" + "x" * 40
 
 def make(secret=SECRET, site=SITE, invoice="ACC-SINV-2026-00001", lifetime=60, now=None):
 	now = int(time.time()) if now is None else now
-	return signing.sign(
-		secret=secret, site=site, sales_invoice=invoice, issued_at=now, expires_at=now + lifetime
-	)
+	return signing.sign(secret=secret, site=site, sales_invoice=invoice, expires_at=now + lifetime)
 
 
 def test_round_trip_binds_invoice_and_expiry():
@@ -51,15 +49,28 @@ def test_tampered_payload_fails():
 		signing.verify(f"{header}.{forged_payload}.{signature}", secret=SECRET, site=SITE)
 
 
-def test_alg_none_and_other_purposes_are_refused():
+def test_alg_none_and_other_uses_of_the_secret_are_refused():
 	now = int(time.time())
-	claims = {"iss": SITE, "aud": f"{SITE}/{signing.PURPOSE}", "sub": "X", "iat": now, "exp": now + 60}
-	unsigned = jwt.encode({**claims, "purpose": signing.PURPOSE}, key=None, algorithm="none")
+	unsigned = jwt.encode({"sub": "X", "exp": now + 60}, key=None, algorithm="none")
 	with pytest.raises(signing.InvalidDownloadToken):
 		signing.verify(unsigned, secret=SECRET, site=SITE)
+	# The secret itself (not the key derived for this site and purpose) signs nothing we accept...
+	with pytest.raises(signing.InvalidDownloadToken):
+		signing.verify(
+			jwt.encode({"sub": "X", "exp": now + 60}, SECRET, algorithm="HS256"), secret=SECRET, site=SITE
+		)
+	# ...but a token of the first, longer format, until it expires.
+	claims = {"iss": SITE, "aud": f"{SITE}/{signing.PURPOSE}", "sub": "X", "iat": now, "exp": now + 60}
+	first = jwt.encode({**claims, "purpose": signing.PURPOSE}, SECRET, algorithm="HS256")
+	assert signing.verify(first, secret=SECRET, site=SITE, now=now).sales_invoice == "X"
 	other_purpose = jwt.encode({**claims, "purpose": "login"}, SECRET, algorithm="HS256")
 	with pytest.raises(signing.InvalidDownloadToken):
 		signing.verify(other_purpose, secret=SECRET, site=SITE)
+
+
+def test_the_token_is_short():
+	# What a seller pastes into a message: under 150 characters for a usual invoice number.
+	assert len(make(lifetime=30 * 86400)) < 150
 
 
 @pytest.mark.parametrize("junk", [None, "", "abc", "a.b.c", 123, "x" * 5000])

@@ -342,6 +342,11 @@ class TestDownloadLinksOverHttp(HttpTestCase):
 		self.assertEqual(response.status_code, 200)
 		self.assertTrue(response.content.startswith(b"%PDF"))
 		self.assertIn(f'filename="{invoice.name}.pdf"', response.headers["Content-Disposition"])
+		self.assertTrue(path.startswith("/invoice-pdf/"), path)
+		by_api = self.guest(
+			"GET", f"/api/method/invoice_share.api.signed_invoice_pdf?token={path.rsplit('/', 1)[1]}"
+		)
+		self.assertEqual(by_api.content, response.content)
 		time.sleep(6.2)
 		expired = self.guest("GET", path)
 		self.assertEqual(expired.status_code, 404)
@@ -399,7 +404,7 @@ class TestPaymentsOverHttp(HttpTestCase):
 	def test_pay_end_to_end_from_the_buyer_page(self):
 		invoice, token, _ = self.shared(rate=199.99, qty=1)
 		page = self.guest("GET", f"/invoice-view/{token}").text
-		self.assertIn("Pay now", page)
+		self.assertIn("by card", page)
 		self.assertIn('action="/api/method/invoice_share.api.start_checkout"', page)
 
 		redirect = self.guest(
@@ -422,7 +427,7 @@ class TestPaymentsOverHttp(HttpTestCase):
 		invoice.reload()
 		self.assertEqual((flt(invoice.outstanding_amount), invoice.status), (0, "Paid"))
 		self.assertIn("Paid — thank you", self.guest("GET", f"/invoice-view/{token}").text)
-		self.assertNotIn("Pay now", self.guest("GET", f"/invoice-view/{token}").text)
+		self.assertNotIn("by card", self.guest("GET", f"/invoice-view/{token}").text)
 
 	def test_start_checkout_json_and_bad_tokens(self):
 		_, token, _ = self.shared()

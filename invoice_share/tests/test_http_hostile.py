@@ -304,5 +304,5 @@ class TestCheckoutReturnAddress(HttpTestCase):
 	def test_the_pay_now_form_may_lead_to_the_test_server(self):
 		_, token, _ = self.shared(rate=12, qty=1)
 		page = self.guest("GET", f"/invoice-view/{token}")
-		self.assertIn("Pay now", page.text)
+		self.assertIn("by card", page.text)
 		self.assertEqual(form_action(page), ["'self'", guest.STRIPE_CHECKOUT_ORIGIN, self.standin.url])
