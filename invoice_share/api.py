@@ -10,7 +10,7 @@ from frappe.utils import validate_email_address
 from werkzeug.wrappers import Response
 
 from invoice_share import downloads, guest, params, pdf, sharing, summary
-from invoice_share.exceptions import InvalidArgument
+from invoice_share.exceptions import InvalidArgument, PdfBusy
 from invoice_share.utils import get_settings, iso, load_invoice
 
 # Share links
@@ -90,7 +90,7 @@ def shared_invoice(token=None):
 	if row is None:
 		return guest.not_found_json()
 	sharing.record_view(row)
-	return guest.json_response(summary.guest_summary(frappe.get_doc("Sales Invoice", row.sales_invoice)))
+	return guest.json_text_response(summary.summary_json(row.invoice))
 
 
 @frappe.whitelist(allow_guest=True, methods=["GET"])
@@ -115,7 +115,12 @@ def signed_invoice_pdf(token=None):
 
 
 def _pdf_response(invoice):
-	data, _from_cache = pdf.get_pdf(invoice)
+	try:
+		data, _from_cache = pdf.get_pdf(invoice)
+	except PdfBusy:
+		response = guest.json_response({"retry": True}, status=503)
+		response.headers["Retry-After"] = "5"
+		return response
 	return guest.with_headers(pdf.pdf_response(data, pdf.filename(invoice.name)), guest.PRIVATE_HEADERS)
 
 

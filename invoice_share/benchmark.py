@@ -56,9 +56,8 @@ def _time(call, times: int) -> list[float]:
 
 def _wait_for_prerender(invoice_name: str, timeout: float = 120) -> None:
 	invoice = frappe.get_doc("Sales Invoice", invoice_name)
-	key = pdf.cache_key(invoice, pdf.print_options(invoice))
 	deadline = time.time() + timeout
-	while frappe.cache.get_value(key, expires=True) is None:
+	while not pdf.is_stored(invoice):
 		if time.time() > deadline:
 			raise TimeoutError("the background job did not render the PDF; is a worker running?")
 		time.sleep(0.2)

@@ -31,3 +31,9 @@ class PaymentProviderError(frappe.ValidationError):
 	"""Stripe refused or could not be reached."""
 
 	http_status_code = 502
+
+
+class PdfBusy(frappe.ValidationError):
+	"""The PDF is being rendered by another request and did not come in time; try again shortly."""
+
+	http_status_code = 503

@@ -44,10 +44,10 @@ def page_headers() -> dict:
 	"""Headers of every guest page. Its one form (Pay now) posts to this site, which redirects to
 	Stripe Checkout; with another Stripe API address set in Invoice Share Settings (a test server
 	or proxy), that address's origin too, where such a server serves its pay page."""
-	from invoice_share.utils import get_settings
+	from invoice_share.utils import guest_settings
 
 	form_action = ["'self'", STRIPE_CHECKOUT_ORIGIN]
-	api_origin = params.parse_api_base(get_settings().stripe_api_base or params.STRIPE_API_BASE)
+	api_origin = params.parse_api_base(guest_settings().stripe_api_base or params.STRIPE_API_BASE)
 	if api_origin and api_origin != params.STRIPE_API_BASE:
 		form_action.append(api_origin)
 	return {
@@ -81,6 +81,12 @@ def json_response(data: dict, status: int = 200) -> Response:
 	response = Response(
 		json.dumps({"message": data}, default=str), status=status, mimetype="application/json"
 	)
+	return with_headers(response, PRIVATE_HEADERS)
+
+
+def json_text_response(data: str, status: int = 200) -> Response:
+	"""`json_response` for data already serialised to JSON."""
+	response = Response('{"message": ' + data + "}", status=status, mimetype="application/json")
 	return with_headers(response, PRIVATE_HEADERS)
 
 
@@ -126,13 +132,13 @@ def client_address() -> str:
 	runs with `--proxy` (ProxyFix, which already took the last X-Forwarded-For entry), the peer
 	ProxyFix kept aside.
 	"""
-	from invoice_share.utils import get_settings
+	from invoice_share.utils import guest_settings
 
 	request = frappe.request
 	peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR") or request.remote_addr
 	forwarded_for = ", ".join(request.headers.getlist("X-Forwarded-For"))
 	try:
-		trusted = clientip.parse_networks(get_settings().trusted_proxies)
+		trusted = clientip.parse_networks(guest_settings().trusted_proxies)
 	except clientip.InvalidProxy:  # saved before validation existed: trust no one
 		trusted = []
 	return clientip.client_address(peer, forwarded_for, trusted)

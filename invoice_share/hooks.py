@@ -16,6 +16,7 @@ export_python_type_annotations = True
 before_install = "invoice_share.install.before_install"
 after_install = "invoice_share.install.after_install"
 before_uninstall = "invoice_share.install.before_uninstall"
+after_migrate = "invoice_share.utils.clear_guest_settings"
 
 # Desk
 doctype_js = {"Sales Invoice": "public/js/sales_invoice.js"}
@@ -53,9 +54,12 @@ page_renderer = ["invoice_share.www_renderer.BuyerPageRenderer"]
 
 # Scheduler
 scheduler_events = {
+	# Views and downloads are counted in Redis as they happen and written to the links every minute.
+	"cron": {"* * * * *": ["invoice_share.sharing.flush_counts"]},
 	"hourly": [
 		"invoice_share.sharing.expire_overdue_links",
 		"invoice_share.payments.checkout.settle_open_links",
+		"invoice_share.pdf.prune_store",
 	],
 }
 

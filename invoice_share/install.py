@@ -40,3 +40,8 @@ def before_uninstall():
 	# Frappe syncs these from hooks.scheduler_events but does not remove them with the app.
 	frappe.db.delete("Scheduled Job Type", {"method": ["like", "invoice_share.%"]})
 	frappe.cache.delete_keys("invoice_share:")
+	import shutil
+
+	from invoice_share.pdf import STORE_FOLDER
+
+	shutil.rmtree(frappe.get_site_path("private", STORE_FOLDER), ignore_errors=True)

@@ -1,14 +1,19 @@
 """The buyer's PDF: Frappe's own print (pdfkit + wkhtmltopdf) in the format chosen in settings.
 
-Rendering takes seconds, so the bytes are cached in Redis under a key made of everything that
-changes the output: the invoice's `modified`, docstatus, outstanding amount and status, the
-print format, letter head and language, and when the print format, letter head, Print Settings,
-the company and our settings last changed. A share or download link
-queues a render after commit, so even the buyer's first download is a cache hit.
+Rendering takes seconds, so the bytes are kept on disk, in the site's private files
+(`private/invoice_share_pdfs`, see `pdfstore`), under a key made of everything that changes the
+output: the invoice's `modified`, docstatus, outstanding amount and status, the print format,
+letter head and language, and when the print format, letter head, Print Settings, the company
+and our settings last changed. The store is bounded (`invoice_share_pdf_cache_mb` in the site
+config, 1024 MB by default; least recently used PDFs go first) and PDFs unused for a week are
+removed hourly, so PDFs never compete with Frappe's own Redis cache. A share or download link
+queues a render after commit, so even the buyer's first download is a cache hit; a render runs
+under a lock per key, so however many requests ask at once, each version is rendered once.
 """
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass
 
 import frappe
@@ -17,10 +22,16 @@ from frappe.translate import print_language
 from frappe.utils import flt, get_datetime
 from werkzeug.wrappers import Response
 
+from invoice_share.exceptions import PdfBusy
+from invoice_share.pdfstore import PdfStore
 from invoice_share.printing import PRINT_FORMAT, template_version
-from invoice_share.utils import get_settings
+from invoice_share.utils import guest_settings
 
-CACHE_SECONDS = 7 * 24 * 3600
+CACHE_SECONDS = 7 * 24 * 3600  # a stored PDF unused this long is removed by the hourly prune
+STORE_FOLDER = "invoice_share_pdfs"
+DEFAULT_STORE_MB = 1024
+RENDER_LOCK_SECONDS = 180
+RENDER_WAIT_SECONDS = 60
 # What the cache key needs of the invoice: enough to answer a cache hit without loading it.
 INVOICE_FIELDS = (
 	"name",
@@ -45,7 +56,7 @@ class PrintOptions:
 
 def print_options(invoice) -> PrintOptions:
 	"""What the buyer gets is fixed by Invoice Share Settings; the buyer cannot pick another."""
-	settings = get_settings()
+	settings = guest_settings()
 	print_format = (
 		settings.print_format or frappe.get_meta("Sales Invoice").default_print_format or PRINT_FORMAT
 	)
@@ -87,8 +98,7 @@ def cache_key(invoice, options: PrintOptions) -> str:
 		options.pdf_generator or "",
 		*_print_versions(invoice, options),
 	)
-	digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-	return f"invoice_share:pdf:{digest}"
+	return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def _print_versions(invoice, options: PrintOptions) -> tuple[str, ...]:
@@ -111,7 +121,7 @@ def _print_versions(invoice, options: PrintOptions) -> tuple[str, ...]:
 			else "",
 			frappe.get_cached_doc("Print Settings").modified,
 			_company_version(company) if company else "",
-			get_settings().modified,
+			guest_settings().modified,
 		)
 	)
 
@@ -165,29 +175,72 @@ def render(invoice, options: PrintOptions) -> bytes:
 			frappe.local.form_dict.pdf_generator = asked
 
 
-def get_pdf(invoice) -> tuple[bytes, bool]:
-	"""The PDF bytes and whether they came from the cache.
+def store() -> PdfStore:
+	"""The site's PDF store (its private files), bounded by `invoice_share_pdf_cache_mb`."""
+	megabytes = frappe.conf.get("invoice_share_pdf_cache_mb") or DEFAULT_STORE_MB
+	return PdfStore(
+		frappe.get_site_path("private", STORE_FOLDER), max_bytes=int(float(megabytes) * 1024 * 1024)
+	)
+
+
+def get_pdf(invoice, *, wait: bool = True) -> tuple[bytes | None, bool]:
+	"""The PDF bytes and whether they came from the store.
 
 	`invoice` is the Sales Invoice, or a dict of its INVOICE_FIELDS; the document is loaded only
-	when the PDF has to be rendered.
+	when the PDF has to be rendered. While another process renders this very version, wait for
+	it (up to RENDER_WAIT_SECONDS, then PdfBusy), or with `wait=False` return (None, False).
 	"""
 	options = print_options(invoice)
 	key = cache_key(invoice, options)
-	data = frappe.cache.get_value(key, expires=True)
+	pdfs = store()
+	data = pdfs.get(key)
 	if data is not None:
 		return data, True
-	if not isinstance(invoice, Document):
-		invoice = frappe.get_doc("Sales Invoice", invoice.name)
-	data = render(invoice, options)
-	frappe.cache.set_value(key, data, expires_in_sec=CACHE_SECONDS)
+	lock = frappe.cache.make_key(f"invoice_share:pdf_render:{key}")
+	if not frappe.cache.set(lock, frappe.local.site, nx=True, ex=RENDER_LOCK_SECONDS):
+		if not wait:
+			return None, False
+		deadline = time.monotonic() + RENDER_WAIT_SECONDS
+		while time.monotonic() < deadline:
+			time.sleep(0.2)
+			data = pdfs.get(key)
+			if data is not None:
+				return data, True
+		raise PdfBusy
+	try:
+		if not isinstance(invoice, Document):
+			invoice = frappe.get_doc("Sales Invoice", invoice.name)
+		data = render(invoice, options)
+		pdfs.put(key, data)
+		frappe.cache.incr(frappe.cache.make_key(_RENDERS))
+	finally:
+		frappe.cache.delete(lock)
 	return data, False
 
 
+_RENDERS = "invoice_share:pdf_renders"
+
+
+def render_count() -> int:
+	"""How many PDFs this site rendered for buyers (for tests and the benchmark)."""
+	return int(frappe.cache.get(frappe.cache.make_key(_RENDERS)) or 0)
+
+
+def is_stored(invoice) -> bool:
+	return store().get(cache_key(invoice, print_options(invoice))) is not None
+
+
 def prerender(sales_invoice: str) -> None:
-	"""Background job: render into the cache if the current version is not there yet."""
+	"""Background job: render into the store if the current version is not there yet (and no one
+	else is rendering it)."""
 	if not frappe.db.exists("Sales Invoice", sales_invoice):
 		return
-	get_pdf(frappe.db.get_value("Sales Invoice", sales_invoice, INVOICE_FIELDS, as_dict=True))
+	get_pdf(frappe.db.get_value("Sales Invoice", sales_invoice, INVOICE_FIELDS, as_dict=True), wait=False)
+
+
+def prune_store() -> None:
+	"""Hourly: remove PDFs unused for CACHE_SECONDS and keep the store within its size."""
+	store().prune(max_age_seconds=CACHE_SECONDS)
 
 
 def prerender_after_commit(sales_invoice: str) -> None:

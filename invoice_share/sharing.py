@@ -5,6 +5,7 @@ seller asks us to send); the database holds its SHA-256.
 """
 
 import datetime
+from contextlib import suppress
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -169,6 +170,7 @@ def resolve_token(token: object) -> frappe._dict | None:
 			link.sales_invoice,
 			link.status,
 			link.expires_on,
+			link.view_count,
 			*(invoice[field].as_(f"invoice_{field}") for field in INVOICE_FIELDS),
 		)
 		.where(link.token_hash == tokens.hash_token(token))
@@ -183,33 +185,100 @@ def resolve_token(token: object) -> frappe._dict | None:
 	return row
 
 
+# Views and downloads are counted in Redis hashes (link name -> count), so a buyer's request takes
+# no row lock and writes nothing to the database; `flush_counts` adds them to the links every
+# minute, and `counts` adds what is still waiting, so a count is never short.
+_COUNTERS = {"view_count": "invoice_share:views", "download_count": "invoice_share:downloads"}
+_LAST_VIEWED = "invoice_share:last_viewed"
+_FIRST_VIEW = "invoice_share:first_view:"
+
+
 def record_view(row: frappe._dict) -> None:
 	"""Count a buyer's view; the first one leaves a line on the invoice's timeline."""
-	link = DocType(LINK)
-	views = frappe.db.get_value(LINK, row.name, "view_count", for_update=True) or 0
-	(
-		frappe.qb.update(link)
-		.set(link.view_count, link.view_count + 1)
-		.set(link.last_viewed_on, now_datetime())
-		.where(link.name == row.name)
-		.run()
+	make_key = frappe.cache.make_key
+	_redis(
+		("hincrby", make_key(_COUNTERS["view_count"]), row.name, 1),
+		("hset", make_key(_LAST_VIEWED), row.name, str(now_datetime())),
 	)
-	if not views:
+	# First view: the link's stored count is 0 and no other request claimed it first.
+	if not row.view_count and frappe.cache.set(make_key(_FIRST_VIEW + row.name), 1, nx=True, ex=7 * 86400):
 		add_timeline_line(row.sales_invoice, _("The customer opened the shared invoice for the first time."))
-	_commit_after_get()
+		_commit_after_get()
 
 
 def record_download(row: frappe._dict) -> None:
-	link = DocType(LINK)
-	frappe.qb.update(link).set(link.download_count, link.download_count + 1).where(
-		link.name == row.name
-	).run()
-	_commit_after_get()
+	_redis(("hincrby", frappe.cache.make_key(_COUNTERS["download_count"]), row.name, 1))
 
 
 def _commit_after_get() -> None:
 	# Frappe commits POSTs by itself; a buyer's GET must ask for it (frappe.app.sync_database).
 	frappe.local.flags.commit = True
+
+
+def _redis(*commands) -> list:
+	"""Run raw Redis commands (Frappe's wrapper pickles and prefixes its own hash methods; keys
+	here are made with `make_key` and values are plain numbers and strings)."""
+	pipeline = frappe.cache.pipeline(transaction=False)
+	for name, *args in commands:
+		getattr(pipeline, name)(*args)
+	return pipeline.execute()
+
+
+def _text(value) -> str | None:
+	return value.decode() if isinstance(value, bytes) else value
+
+
+def pending_counts(link_name: str) -> dict:
+	"""Views and downloads counted in Redis and not yet written to the link, and the last view."""
+	make_key = frappe.cache.make_key
+	keys = [make_key(name) for name in _COUNTERS.values()]
+	flushing = _redis(*(("keys", f"{key}:flushing:*") for key in keys))
+	commands = [("hget", key, link_name) for key in keys]
+	commands += [("hget", hash_key, link_name) for found in flushing for hash_key in found]
+	answers = _redis(*commands, ("hget", make_key(_LAST_VIEWED), link_name))
+	pending = {}
+	position = len(keys)
+	for index, field in enumerate(_COUNTERS):
+		# A flush under way (or one that failed) is not in the database yet either.
+		extra = answers[position : position + len(flushing[index])]
+		position += len(flushing[index])
+		pending[field] = sum(int(value or 0) for value in (answers[index], *extra))
+	pending["last_viewed_on"] = _text(answers[-1])
+	return pending
+
+
+def flush_counts() -> None:
+	"""Every minute: add the counted views and downloads to their links.
+
+	Each hash is renamed first, so counting goes on in a new one while this one is written; a
+	flush that fails leaves its hash under the `:flushing:` name, and the next flush takes it too.
+	"""
+	import redis
+
+	link = DocType(LINK)
+	for field, name in _COUNTERS.items():
+		key = frappe.cache.make_key(name)
+		with suppress(redis.exceptions.ResponseError):  # no such key: nothing counted since
+			_redis(("rename", key, f"{key}:flushing:{frappe.generate_hash(length=10)}"))
+		for flushing in _redis(("keys", f"{key}:flushing:*"))[0]:
+			for link_name, count in _redis(("hgetall", flushing))[0].items():
+				frappe.qb.update(link).set(link[field], link[field] + int(count)).where(
+					link.name == _text(link_name)
+				).run()
+			frappe.db.commit()
+			_redis(("delete", flushing))
+	last_key = frappe.cache.make_key(_LAST_VIEWED)
+	for link_name, value in _redis(("hgetall", last_key))[0].items():
+		link_name, value = _text(link_name), _text(value)
+		frappe.qb.update(link).set(link.last_viewed_on, value).where(
+			(link.name == link_name) & (link.last_viewed_on.isnull() | (link.last_viewed_on < value))
+		).run()
+		frappe.db.commit()
+		# Only if no later view came in meanwhile (HDEL would drop it).
+		_redis(("eval", _HDEL_IF_EQUAL, 1, last_key, link_name, value))
+
+
+_HDEL_IF_EQUAL = "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0"
 
 
 def expire_overdue_links() -> None:
@@ -229,12 +298,17 @@ def share_status(invoice) -> dict:
 	from invoice_share.summary import payment_status
 
 	row = get_active_link(invoice.name)
+	pending = pending_counts(row.name) if row else {}
+	last_viewed = max(
+		(str(value) for value in (row and row.last_viewed_on, pending.get("last_viewed_on")) if value),
+		default=None,
+	)
 	return {
 		"shared": bool(row),
 		"share_token_created_at": iso(row.creation) if row else None,
 		"expires_on": iso(row.expires_on) if row else None,
-		"view_count": row.view_count if row else 0,
-		"last_viewed_on": iso(row.last_viewed_on) if row else None,
+		"view_count": (row.view_count + pending["view_count"]) if row else 0,
+		"last_viewed_on": iso(last_viewed),
 		"payment_status": payment_status(invoice),
 		"online_payment_status": latest_payment_status(invoice.name),
 		# Whether the buyer can pay this invoice by card now (Stripe set up, something to pay).

@@ -34,6 +34,54 @@ def invoice_total(invoice) -> float:
 	return flt(invoice.grand_total)
 
 
+# Guest answers are made once per version of what they show and kept in Redis for a few minutes:
+# the key holds the invoice's version (`modified`, outstanding amount, status), the day (what is
+# due depends on it), the settings and the reader's language; what lies outside the invoice (the
+# company's address, its bank account) shows within CACHE_SECONDS of a change.
+CACHE_SECONDS = 300
+
+
+def cached_answer(kind: str, invoice_fields, build, *extra) -> str:
+	"""The text `build()` makes for this version of the invoice, from Redis when it is there."""
+	import hashlib
+
+	from frappe.utils import nowdate
+
+	from invoice_share.utils import guest_settings
+
+	parts = (
+		kind,
+		invoice_fields.name,
+		str(invoice_fields.modified),
+		str(invoice_fields.docstatus),
+		str(flt(invoice_fields.outstanding_amount)),
+		str(invoice_fields.status),
+		nowdate(),
+		guest_settings().modified,
+		*extra,
+	)
+	key = frappe.cache.make_key(
+		"invoice_share:answer:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+	)
+	value = frappe.cache.get(key)
+	if value is not None:
+		return value.decode()
+	value = build()
+	frappe.cache.set(key, value, ex=CACHE_SECONDS)
+	return value
+
+
+def summary_json(invoice_fields) -> str:
+	"""The guest summary as JSON, for the invoice a token resolved to (`pdf.INVOICE_FIELDS`)."""
+	import json
+
+	return cached_answer(
+		"summary",
+		invoice_fields,
+		lambda: json.dumps(guest_summary(frappe.get_doc("Sales Invoice", invoice_fields.name)), default=str),
+	)
+
+
 def seller_name(invoice) -> str:
 	return frappe.get_cached_value("Company", invoice.company, "company_name") or invoice.company
 

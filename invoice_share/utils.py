@@ -2,6 +2,7 @@
 
 import datetime
 import html
+import json
 from zoneinfo import ZoneInfo
 
 import frappe
@@ -28,6 +29,61 @@ def get_settings():
 
 def forget_settings() -> None:
 	frappe.local.invoice_share_settings = None
+	frappe.local.invoice_share_guest_settings = None
+
+
+# What guest answers need of the settings, kept in Redis so that a buyer's request reads no settings
+# from the database. Saving the settings publishes the new values after commit (`publish_guest_settings`).
+_GUEST_SETTINGS_KEY = "invoice_share:guest_settings"
+GUEST_FIELDS = (
+	"modified",
+	"show_line_items",
+	"trusted_proxies",
+	"stripe_api_base",
+	"print_format",
+	"letter_head",
+	"print_language",
+)
+
+
+def guest_settings() -> frappe._dict:
+	"""The settings a guest answer needs (and `stripe_ready`), from Redis; once per request.
+
+	A reader that finds nothing loads them from the database and stores them only if nothing is
+	there yet (SET NX), so it can never put back values older than those a save published.
+	"""
+	values = getattr(frappe.local, "invoice_share_guest_settings", None)
+	if values is None:
+		key = frappe.cache.make_key(_GUEST_SETTINGS_KEY)
+		raw = frappe.cache.get(key)
+		if raw is None:
+			values = _load_guest_settings()
+			frappe.cache.set(key, frappe.as_json(values), nx=True)
+		else:
+			values = frappe._dict(json.loads(raw))
+		frappe.local.invoice_share_guest_settings = values
+	return values
+
+
+def publish_guest_settings() -> None:
+	"""After the settings were saved and committed: what guests see from now on."""
+	forget_settings()
+	frappe.cache.set(frappe.cache.make_key(_GUEST_SETTINGS_KEY), frappe.as_json(_load_guest_settings()))
+
+
+def clear_guest_settings() -> None:
+	forget_settings()
+	frappe.cache.delete(frappe.cache.make_key(_GUEST_SETTINGS_KEY))
+
+
+def _load_guest_settings() -> frappe._dict:
+	from invoice_share.payments.checkout import _stripe_secret_key
+
+	settings = frappe.get_single("Invoice Share Settings")
+	values = frappe._dict({field: settings.get(field) for field in GUEST_FIELDS})
+	values.modified = str(values.modified)
+	values.stripe_ready = bool(_stripe_secret_key())
+	return values
 
 
 def site_url(path: str = "") -> str:

@@ -10,7 +10,7 @@ import frappe
 
 from invoice_share import guest, sharing, summary
 from invoice_share.routes import DOWNLOAD_ROUTE, PAGE_ROUTE, RETURN_ROUTE
-from invoice_share.utils import get_settings
+from invoice_share.utils import guest_settings
 
 
 class BuyerPageRenderer:
@@ -38,11 +38,25 @@ class BuyerPageRenderer:
 		row = sharing.resolve_token(token)
 		if row is None:
 			return guest.not_found_page()
-		invoice = frappe.get_doc("Sales Invoice", row.sales_invoice)
 		if frappe.request.method == "GET":
 			sharing.record_view(row)
-		html = buyer_page_html(invoice, token, accepted_languages=summary.accepted_languages())
-		return guest.html_response(html)
+		accepted = summary.accepted_languages()
+
+		def page(token_text: str) -> str:
+			invoice = frappe.get_doc("Sales Invoice", row.sales_invoice)
+			return buyer_page_html(invoice, token_text, accepted_languages=accepted)
+
+		if frappe.session.user != "Guest":  # the page holds the visitor's CSRF token: not shared
+			return guest.html_response(page(token))
+		# The same page for every holder of this invoice's link: the token is put in per request.
+		html = summary.cached_answer(
+			"page",
+			row.invoice,
+			lambda: page(_TOKEN_SLOT),
+			frappe.local.lang or "",
+			",".join(accepted)[:200],
+		)
+		return guest.html_response(html.replace(_TOKEN_SLOT, token))
 
 	def render_signed_pdf(self, token: str):
 		"""A signed download link: the same answers as `api.signed_invoice_pdf`."""
@@ -63,13 +77,17 @@ class BuyerPageRenderer:
 		return guest.html_response(html)
 
 
+# Stands for the token in a cached page (token characters only, so escaping leaves it as it is).
+_TOKEN_SLOT = "INVOICEzSHAREzTOKENzSLOT"
+
+
 def buyer_page_html(invoice, token: str, *, accepted_languages: list[str] | None = None) -> str:
 	"""The buyer page of `invoice` as its link's holder sees it."""
 	from invoice_share.payments import checkout
 
 	context = summary.page_context(
 		invoice,
-		show_items=bool(get_settings().show_line_items),
+		show_items=bool(guest_settings().show_line_items),
 		accepted_languages=accepted_languages,
 	)
 	context.update(

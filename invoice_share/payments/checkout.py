@@ -33,7 +33,10 @@ def _stripe_secret_key() -> str | None:
 
 
 def stripe_ready() -> bool:
-	return bool(_stripe_secret_key())
+	"""Whether card payment can be offered (from the published settings; no database read)."""
+	from invoice_share.utils import guest_settings
+
+	return bool(guest_settings().stripe_ready)
 
 
 def get_gateway() -> StripeGateway:

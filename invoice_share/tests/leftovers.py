@@ -31,6 +31,10 @@ def report():
 			found.append(f"{table} of module Invoice Share")
 	for job in frappe.get_all("Scheduled Job Type", {"method": ["like", "invoice_share.%"]}, pluck="method"):
 		found.append(f"Scheduled Job Type {job}")
+	import os
+
+	if os.path.exists(frappe.get_site_path("private", "invoice_share_pdfs")):
+		found.append("folder private/invoice_share_pdfs")
 	if "invoice_share" in frappe.get_installed_apps():
 		found.append("invoice_share in Installed Applications")
 	return found or "none"

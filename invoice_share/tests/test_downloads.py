@@ -1,3 +1,4 @@
+import random
 import time
 
 import frappe
@@ -124,7 +125,9 @@ class TestPdfCache(TestCase):
 		changes = {
 			"letter head": lambda: _touch("Letter Head", letter_head, "footer", "<p>New bank details</p>"),
 			"Print Settings": lambda: _touch("Print Settings", "Print Settings", "font_size", 11),
-			"company": lambda: _touch("Company", invoice.company, "phone_no", "+1 555 0100"),
+			"company": lambda: _touch(
+				"Company", invoice.company, "phone_no", f"+1 555 {random.randint(1000, 9999)}"
+			),
 		}
 		formats = frappe.get_all("Print Format", {"doc_type": "Sales Invoice", "disabled": 0}, pluck="name")
 		if formats:

@@ -125,12 +125,42 @@ class TestGuestRoutes(HttpTestCase):
 			200,
 		)
 		frappe.db.rollback()
+		sharing.flush_counts()
 		link = frappe.get_doc("Invoice Share Link", {"sales_invoice": invoice.name})
 		self.assertEqual((link.view_count, link.download_count), (2, 1))
 		status = self.call("GET", "get_share_status", http="GET", sales_invoice=invoice.name).json()[
 			"message"
 		]
 		self.assertEqual(status["view_count"], 2)
+		first_view = frappe.get_all(
+			"Comment",
+			{"reference_name": invoice.name, "content": ["like", "%opened the shared invoice%"]},
+			pluck="name",
+		)
+		self.assertEqual(len(first_view), 1)
+
+	def test_concurrent_views_are_all_counted_and_the_first_is_noted_once(self):
+		invoice, token, _ = self.shared()
+
+		def view(index):
+			return requests.get(
+				f"{BASE_URL}/api/method/invoice_share.api.shared_invoice",
+				params={"token": token},
+				headers={"X-Forwarded-For": f"10.77.{index // 250}.{index % 250 + 1}"},
+				timeout=120,
+			).status_code
+
+		with ThreadPoolExecutor(max_workers=20) as pool:
+			self.assertEqual(set(pool.map(view, range(100))), {200})
+		status = self.call("GET", "get_share_status", http="GET", sales_invoice=invoice.name).json()[
+			"message"
+		]
+		self.assertEqual(status["view_count"], 100)
+		frappe.db.rollback()
+		sharing.flush_counts()
+		self.assertEqual(
+			frappe.db.get_value("Invoice Share Link", {"sales_invoice": invoice.name}, "view_count"), 100
+		)
 		first_view = frappe.get_all(
 			"Comment",
 			{"reference_name": invoice.name, "content": ["like", "%opened the shared invoice%"]},
@@ -373,11 +403,11 @@ class TestDownloadLinksOverHttp(HttpTestCase):
 
 	def test_repeat_download_comes_from_the_prerendered_cache(self):
 		invoice, token, _ = self.shared()
-		key = pdf.cache_key(frappe.get_doc("Sales Invoice", invoice.name), pdf.print_options(invoice))
+		doc = frappe.get_doc("Sales Invoice", invoice.name)
 		deadline = time.time() + 90
-		while frappe.cache.get_value(key, expires=True) is None and time.time() < deadline:
+		while not pdf.is_stored(doc) and time.time() < deadline:
 			time.sleep(0.5)
-		cached = frappe.cache.get_value(key, expires=True)
+		cached = pdf.store().get(pdf.cache_key(doc, pdf.print_options(doc)))
 		self.assertIsNotNone(cached, "the background job did not render the PDF")
 		first = self.guest(
 			"GET", "/api/method/invoice_share.api.shared_invoice_pdf", params={"token": token}
@@ -387,6 +417,32 @@ class TestDownloadLinksOverHttp(HttpTestCase):
 		).content
 		self.assertEqual(first, cached)
 		self.assertEqual(second, cached)
+		# On disk in the site's private files, not in Frappe's Redis cache.
+		self.assertEqual(frappe.cache.get_keys("invoice_share:pdf:"), [])
+
+	def test_many_first_downloads_render_once(self):
+		invoice, token, _ = self.shared()
+		# A new version of the invoice that nothing rendered yet (db_set queues no prerender).
+		frappe.get_doc("Sales Invoice", invoice.name).db_set(
+			"remarks", f"changed {frappe.generate_hash(length=6)}", update_modified=True
+		)
+		frappe.db.commit()
+		renders = pdf.render_count()
+
+		def download(index):
+			response = requests.get(
+				f"{BASE_URL}/api/method/invoice_share.api.shared_invoice_pdf",
+				params={"token": token},
+				headers={"X-Forwarded-For": f"10.78.0.{index + 1}"},
+				timeout=120,
+			)
+			return response.status_code, response.content
+
+		with ThreadPoolExecutor(max_workers=6) as pool:
+			answers = list(pool.map(download, range(6)))
+		self.assertEqual({status for status, _ in answers}, {200})
+		self.assertEqual(len({content for _, content in answers}), 1)
+		self.assertEqual(pdf.render_count() - renders, 1)
 
 
 class TestPaymentsOverHttp(HttpTestCase):

@@ -215,6 +215,7 @@ class TestInvoiceShareLink(TestCase):
 				"last_viewed_on",
 				"payment_status",
 				"online_payment_status",
+				"can_pay_online",
 			},
 		)
 		self.assertEqual(
@@ -226,6 +227,20 @@ class TestInvoiceShareLink(TestCase):
 		status = api.get_share_status(invoice.name)
 		self.assertEqual(status["view_count"], 3)
 		self.assertIsNotNone(status["last_viewed_on"])
+		first_views = [t for t in timeline(invoice.name) if "opened the shared invoice" in t]
+		self.assertEqual(len(first_views), 1)
+
+		# Counted in Redis, written to the link by the minute's flush: never short, never twice.
+		link = sharing.get_active_link(invoice.name).name
+		self.assertEqual(frappe.db.get_value("Invoice Share Link", link, "view_count"), 0)
+		sharing.flush_counts()
+		self.assertEqual(frappe.db.get_value("Invoice Share Link", link, "view_count"), 3)
+		self.assertIsNotNone(frappe.db.get_value("Invoice Share Link", link, "last_viewed_on"))
+		self.assertEqual(api.get_share_status(invoice.name)["view_count"], 3)
+		sharing.record_view(sharing.resolve_token(token))
+		self.assertEqual(api.get_share_status(invoice.name)["view_count"], 4)
+		sharing.flush_counts()
+		self.assertEqual(frappe.db.get_value("Invoice Share Link", link, "view_count"), 4)
 		first_views = [t for t in timeline(invoice.name) if "opened the shared invoice" in t]
 		self.assertEqual(len(first_views), 1)
 

@@ -7,7 +7,7 @@ from frappe.model.document import Document
 from frappe.utils import cint
 
 from invoice_share import clientip, params, signing
-from invoice_share.utils import forget_settings
+from invoice_share.utils import clear_guest_settings, forget_settings, publish_guest_settings
 
 CHECKOUT_LIFETIME_MINUTES = (30, 1440)  # what Stripe accepts for a Checkout Session's expires_at
 
@@ -144,6 +144,11 @@ class InvoiceShareSettings(Document):
 
 	def on_update(self):
 		forget_settings()
+		# Guests see the new values at once (this transaction's own reads), again after commit
+		# (what the database now holds), and the stored values as before if it is rolled back.
+		publish_guest_settings()
+		frappe.db.after_commit.add(publish_guest_settings)
+		frappe.db.after_rollback.add(clear_guest_settings)
 
 	@frappe.whitelist()
 	def rotate_download_link_secret(self):
