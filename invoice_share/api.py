@@ -86,10 +86,16 @@ def get_download_link(sales_invoice: str | None = None, seconds_valid: str | int
 @guest.rate_limited(guest.SUMMARY_LIMIT)
 def shared_invoice(token=None):
 	"""The JSON summary a buyer (or a custom front end) may see."""
+	return summary_answer(token)
+
+
+def summary_answer(token, *, may_write: bool = True):
+	"""`shared_invoice`'s answer; None when `may_write` is False and a first view needs a commit."""
 	row = sharing.resolve_token(token)
 	if row is None:
 		return guest.not_found_json()
-	sharing.record_view(row)
+	if not sharing.record_view(row, may_write=may_write):
+		return None
 	return guest.json_text_response(summary.summary_json(row.invoice))
 
 

@@ -165,25 +165,35 @@ def page_rate_limit_exceeded(bucket: str, limit: int = PAGE_LIMIT) -> bool:
 	return rate_limit_exceeded(f"page:{bucket}", limit)
 
 
+def too_many_requests_json() -> Response:
+	response = Response(
+		json.dumps(
+			{"exc_type": "TooManyRequestsError", "message": _("Too many requests. Please wait a minute.")}
+		),
+		status=429,
+		mimetype="application/json",
+	)
+	response.headers["Retry-After"] = str(WINDOW_SECONDS)
+	return with_headers(response, PRIVATE_HEADERS)
+
+
+def counted_once() -> bool:
+	"""True the first time in a request: a request answered early (`www_renderer.answer_early`) that
+	is handed on to Frappe's usual path is not counted twice."""
+	if frappe.flags.invoice_share_rate_counted:
+		return False
+	frappe.flags.invoice_share_rate_counted = True
+	return True
+
+
 def rate_limited(limit: int):
 	"""Decorator for a guest method: a 429 JSON answer once this client passes `limit` a minute."""
 
 	def decorator(fn):
 		@functools.wraps(fn)
 		def wrapper(*args, **kwargs):
-			if frappe.request and rate_limit_exceeded(f"api:{fn.__name__}", limit):
-				response = Response(
-					json.dumps(
-						{
-							"exc_type": "TooManyRequestsError",
-							"message": _("Too many requests. Please wait a minute."),
-						}
-					),
-					status=429,
-					mimetype="application/json",
-				)
-				response.headers["Retry-After"] = str(WINDOW_SECONDS)
-				return with_headers(response, PRIVATE_HEADERS)
+			if frappe.request and counted_once() and rate_limit_exceeded(f"api:{fn.__name__}", limit):
+				return too_many_requests_json()
 			return fn(*args, **kwargs)
 
 		return wrapper

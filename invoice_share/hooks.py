@@ -38,6 +38,22 @@ doc_events = {
 	# Paid another way: open checkout sessions for the old amount are closed after commit.
 	"Payment Entry": {"on_submit": "invoice_share.events.on_payment_entry_submit"},
 	"Journal Entry": {"on_submit": "invoice_share.events.on_journal_entry_submit"},
+	# What a buyer's PDF is printed with: its cached print context is worked out again.
+	**{
+		doctype: {
+			"on_update": "invoice_share.pdf.forget_print_context",
+			"on_trash": "invoice_share.pdf.forget_print_context",
+		}
+		for doctype in (
+			"Print Format",
+			"Letter Head",
+			"Print Settings",
+			"Company",
+			"Property Setter",
+			"Custom Field",
+			"System Settings",
+		)
+	},
 }
 
 # Permissions: a link row is as readable as its invoice.
@@ -51,6 +67,8 @@ jinja = {"methods": ["invoice_share.printing.invoice_share_print"]}
 
 # Website: the buyer page (/invoice-view/<token>) and the checkout return page (/invoice-paid)
 page_renderer = ["invoice_share.www_renderer.BuyerPageRenderer"]
+# …answered before Frappe's website router where no commit is needed (see answer_early)
+before_request = ["invoice_share.www_renderer.answer_early"]
 
 # Scheduler
 scheduler_events = {

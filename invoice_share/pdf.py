@@ -12,9 +12,10 @@ under a lock per key, so however many requests ask at once, each version is rend
 """
 
 import hashlib
+import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import frappe
 from frappe.model.document import Document
@@ -86,6 +87,10 @@ def pdf_generator(print_format: str) -> str | None:
 
 def cache_key(invoice, options: PrintOptions) -> str:
 	"""Everything that changes the printed PDF: the invoice and each document its print is made of."""
+	return _digest(invoice, options, _print_versions(invoice, options))
+
+
+def _digest(invoice, options: PrintOptions, versions) -> str:
 	parts = (
 		invoice.name,
 		str(get_datetime(invoice.modified)),  # a string after save, a datetime when read
@@ -96,12 +101,46 @@ def cache_key(invoice, options: PrintOptions) -> str:
 		options.letter_head or "",
 		options.language,
 		options.pdf_generator or "",
-		*_print_versions(invoice, options),
+		*versions,
 	)
 	return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def _print_versions(invoice, options: PrintOptions) -> tuple[str, ...]:
+# What the print of an invoice depends on beyond the invoice itself (the options and the versions
+# of the print format, letter head, Print Settings, company and settings) is the same for every
+# invoice of a company with the same letter head and language: worked out once and kept in Redis,
+# dropped when one of those documents is saved (`forget_print_context`), and after CONTEXT_SECONDS
+# in any case (for changes made without a save).
+_CONTEXT = "invoice_share:print_context:"
+CONTEXT_SECONDS = 300
+
+
+def pdf_key(invoice) -> tuple[PrintOptions, str]:
+	"""The print options and store key of the invoice's PDF (`cache_key`, without its reads)."""
+	parts = "\x1f".join(str(invoice.get(field) or "") for field in ("company", "letter_head", "language"))
+	key = frappe.cache.make_key(_CONTEXT + hashlib.sha256(parts.encode()).hexdigest())
+	raw = frappe.cache.get(key)
+	if raw is not None:
+		context = json.loads(raw)
+		options = PrintOptions(**context["options"])
+		versions = context["versions"]
+	else:
+		options = print_options(invoice)
+		versions = _print_versions(invoice, options)
+		frappe.cache.set(
+			key, json.dumps({"options": asdict(options), "versions": versions}), ex=CONTEXT_SECONDS
+		)
+	return options, _digest(invoice, options, versions)
+
+
+def forget_print_context(doc=None, method=None) -> None:
+	"""Doc event of everything a print is made of: work the print context out again (now, and
+	after commit for requests that read the old documents meanwhile)."""
+	frappe.cache.delete_keys(_CONTEXT)
+	frappe.db.after_commit.add(lambda: frappe.cache.delete_keys(_CONTEXT))
+
+
+def _print_versions(invoice, options: PrintOptions) -> list[str]:
 	"""When each document the print depends on last changed (Redis-cached reads, no query on a hit).
 
 	The print format (or, for "Standard", the Sales Invoice doctype itself; for ours, its template
@@ -109,7 +148,7 @@ def _print_versions(invoice, options: PrintOptions) -> tuple[str, ...]:
 	Print Settings, the company (name, logo, details) and our own settings.
 	"""
 	company = invoice.get("company")
-	return tuple(
+	return [
 		str(value)
 		for value in (
 			frappe.get_cached_value("Print Format", options.print_format, "modified")
@@ -123,7 +162,7 @@ def _print_versions(invoice, options: PrintOptions) -> tuple[str, ...]:
 			_company_version(company) if company else "",
 			guest_settings().modified,
 		)
-	)
+	]
 
 
 # Company fields ERPNext rewrites as a matter of course (each submitted invoice updates the month's
@@ -190,8 +229,7 @@ def get_pdf(invoice, *, wait: bool = True) -> tuple[bytes | None, bool]:
 	when the PDF has to be rendered. While another process renders this very version, wait for
 	it (up to RENDER_WAIT_SECONDS, then PdfBusy), or with `wait=False` return (None, False).
 	"""
-	options = print_options(invoice)
-	key = cache_key(invoice, options)
+	options, key = pdf_key(invoice)
 	pdfs = store()
 	data = pdfs.get(key)
 	if data is not None:
@@ -227,7 +265,7 @@ def render_count() -> int:
 
 
 def is_stored(invoice) -> bool:
-	return store().get(cache_key(invoice, print_options(invoice))) is not None
+	return store().get(pdf_key(invoice)[1]) is not None
 
 
 def prerender(sales_invoice: str) -> None:

@@ -193,17 +193,26 @@ _LAST_VIEWED = "invoice_share:last_viewed"
 _FIRST_VIEW = "invoice_share:first_view:"
 
 
-def record_view(row: frappe._dict) -> None:
-	"""Count a buyer's view; the first one leaves a line on the invoice's timeline."""
+def record_view(row: frappe._dict, *, may_write: bool = True) -> bool:
+	"""Count a buyer's view; the first one leaves a line on the invoice's timeline.
+
+	With `may_write=False` (a request that will not commit), a first view is not counted and
+	False is returned: the caller hands the request on to a path that commits.
+	"""
 	make_key = frappe.cache.make_key
+	first_key = make_key(_FIRST_VIEW + row.name)
+	first = not row.view_count and not _redis(("exists", first_key))[0]
+	if first and not may_write:
+		return False
 	_redis(
 		("hincrby", make_key(_COUNTERS["view_count"]), row.name, 1),
 		("hset", make_key(_LAST_VIEWED), row.name, str(now_datetime())),
 	)
 	# First view: the link's stored count is 0 and no other request claimed it first.
-	if not row.view_count and frappe.cache.set(make_key(_FIRST_VIEW + row.name), 1, nx=True, ex=7 * 86400):
+	if first and frappe.cache.set(first_key, 1, nx=True, ex=7 * 86400):
 		add_timeline_line(row.sales_invoice, _("The customer opened the shared invoice for the first time."))
 		_commit_after_get()
+	return True
 
 
 def record_download(row: frappe._dict) -> None:

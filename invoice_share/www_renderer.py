@@ -3,10 +3,13 @@
 `/invoice-view/<token>` is the shared invoice; `/invoice-paid?session_id=…` is where Stripe sends
 a buyer back after paying through a link made by `create_payment_link`. A renderer (rather than
 a `www/` page) gives these routes complete responses: the privacy headers, one identical 404 for
-every bad token, and no Frappe boot script, so the page needs no JavaScript at all.
+every bad token, and no Frappe boot script, so the page needs no JavaScript at all. The page
+and `/invoice-pdf/<token>` are answered from a `before_request` hook when they need no commit
+(`answer_early`), and through the renderer otherwise.
 """
 
 import frappe
+from werkzeug.exceptions import HTTPException
 
 from invoice_share import guest, sharing, summary
 from invoice_share.routes import DOWNLOAD_ROUTE, PAGE_ROUTE, RETURN_ROUTE
@@ -22,24 +25,26 @@ class BuyerPageRenderer:
 		first, _, rest = self.path.partition("/")
 		return (first in (PAGE_ROUTE, DOWNLOAD_ROUTE) and bool(rest)) or self.path == RETURN_ROUTE
 
-	def render(self):
+	def render(self, *, may_write: bool = True):
+		"""The answer; None when `may_write` is False and the answer needs a commit."""
 		if frappe.request.method not in ("GET", "HEAD"):
 			return guest.not_found_page()
 		route, _, token = self.path.partition("/")
 		if route == DOWNLOAD_ROUTE:
 			return self.render_signed_pdf(token)
-		if guest.page_rate_limit_exceeded(route):
+		# Counted once, also when the early answer (see `answer_early`) handed the request on.
+		if guest.counted_once() and guest.page_rate_limit_exceeded(route):
 			return guest.too_many_requests_page()
 		if self.path == RETURN_ROUTE:
-			return self.render_return_page()
-		return self.render_invoice_page(self.path.partition("/")[2])
+			return self.render_return_page() if may_write else None
+		return self.render_invoice_page(token, may_write=may_write)
 
-	def render_invoice_page(self, token: str):
+	def render_invoice_page(self, token: str, *, may_write: bool = True):
 		row = sharing.resolve_token(token)
 		if row is None:
 			return guest.not_found_page()
-		if frappe.request.method == "GET":
-			sharing.record_view(row)
+		if frappe.request.method == "GET" and not sharing.record_view(row, may_write=may_write):
+			return None
 		accepted = summary.accepted_languages()
 
 		def page(token_text: str) -> str:
@@ -79,6 +84,49 @@ class BuyerPageRenderer:
 
 # Stands for the token in a cached page (token characters only, so escaping leaves it as it is).
 _TOKEN_SLOT = "INVOICEzSHAREzTOKENzSLOT"
+
+
+class _EarlyAnswer(HTTPException):
+	"""A complete response handed back to Frappe's request handler, which returns an HTTPException
+	as it is (`frappe.app.application`)."""
+
+	def __init__(self, response):
+		super().__init__(response=response)
+
+
+_EARLY_PREFIXES = (f"/{PAGE_ROUTE}/", f"/{DOWNLOAD_ROUTE}/", "/api/method/invoice_share.api.shared_")
+
+
+def answer_early() -> None:
+	"""`before_request` hook: answer the guest routes that read (the buyer page, the JSON summary
+	and the PDFs) before Frappe's website router, which builds its map of every dynamic route on
+	each request, and its API handler, which cost more than the answers themselves. Anything that
+	needs a commit (a first view) goes on to Frappe's usual path (the renderer, the API method)."""
+	request = frappe.request
+	if request.method not in ("GET", "HEAD") or not request.path.startswith(_EARLY_PREFIXES):
+		return
+	if request.path.startswith("/api/"):
+		if request.method != "GET":  # the methods answer GET only
+			return
+		response = _early_api_answer(request.path.rsplit(".", 1)[1])
+	else:
+		response = BuyerPageRenderer(request.path).render(may_write=False)
+	if response is not None:
+		raise _EarlyAnswer(response)
+
+
+def _early_api_answer(method: str):
+	from invoice_share import api
+
+	if method not in ("shared_invoice", "shared_invoice_pdf"):
+		return None
+	limit = guest.SUMMARY_LIMIT if method == "shared_invoice" else guest.PDF_LIMIT
+	if guest.counted_once() and guest.rate_limit_exceeded(f"api:{method}", limit):
+		return guest.too_many_requests_json()
+	token = frappe.form_dict.get("token")
+	if method == "shared_invoice":
+		return api.summary_answer(token, may_write=False)
+	return api.shared_invoice_pdf(token=token)
 
 
 def buyer_page_html(invoice, token: str, *, accepted_languages: list[str] | None = None) -> str:

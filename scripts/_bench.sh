@@ -142,6 +142,26 @@ start_server() {
 	return 1
 }
 
+# Serve the site as production does: gunicorn with WORKERS workers (and /assets, for the PDFs'
+# print CSS), plus one background worker.
+start_gunicorn() { # start_gunicorn SITE PORT WORKERS
+	local site="$1" port="$2" workers="$3"
+	bench_cmd --site "$site" set-config host_name "http://127.0.0.1:$port"
+	say "Serving $site on http://127.0.0.1:$port with gunicorn, $workers workers"
+	in_bench bash -c 'cd sites && exec ../env/bin/gunicorn -b "127.0.0.1:$0" -w "$1" -t 120 --preload \
+		"invoice_share.benchmark:wsgi(\"$2\")"' "$port" "$workers" "$site" \
+		>"$BENCH_DIR/logs/invoice-share-gunicorn.log" 2>&1 &
+	SERVER_PIDS+=($!)
+	bench_cmd --site "$site" worker --queue short,default >"$BENCH_DIR/logs/invoice-share-worker.log" 2>&1 &
+	SERVER_PIDS+=($!)
+	for _ in $(seq 1 120); do
+		curl -fsS "http://127.0.0.1:$port/api/method/ping" >/dev/null 2>&1 && return 0
+		sleep 1
+	done
+	echo "gunicorn did not answer on port $port; see $BENCH_DIR/logs/invoice-share-gunicorn.log" >&2
+	return 1
+}
+
 # Servers run under a few wrapper shells (and perhaps chroot): end each whole process tree.
 kill_tree() {
 	local child

@@ -149,6 +149,9 @@ class InvoiceShareSettings(Document):
 		publish_guest_settings()
 		frappe.db.after_commit.add(publish_guest_settings)
 		frappe.db.after_rollback.add(clear_guest_settings)
+		from invoice_share.pdf import forget_print_context
+
+		forget_print_context()
 
 	@frappe.whitelist()
 	def rotate_download_link_secret(self):
