@@ -20,7 +20,8 @@ from invoice_share.utils import get_settings, iso, load_invoice
 def generate_share_link(
 	sales_invoice: str | None = None, regenerate: str | int | None = 0, expires_on: str | None = None
 ) -> dict:
-	"""Share the invoice; with an Active link, say so (its token is gone) unless `regenerate`."""
+	"""Share the invoice: its current link when it has one (`already_shared`), a new one with
+	`regenerate` (the old one stops working), else the first one."""
 	invoice = load_invoice(sales_invoice, "write")
 	issued = sharing.issue_link(
 		invoice, regenerate=_flag(regenerate, "regenerate"), expires_on=expires_on or None

@@ -16,7 +16,7 @@ export_python_type_annotations = True
 before_install = "invoice_share.install.before_install"
 after_install = "invoice_share.install.after_install"
 before_uninstall = "invoice_share.install.before_uninstall"
-after_migrate = "invoice_share.utils.clear_guest_settings"
+after_migrate = ["invoice_share.install.after_install", "invoice_share.utils.clear_guest_settings"]
 
 # Desk
 doctype_js = {"Sales Invoice": "public/js/sales_invoice.js"}

@@ -2,7 +2,7 @@
 
 import frappe
 
-from invoice_share import signing
+from invoice_share import signing, tokens
 
 SETTINGS = "Invoice Share Settings"
 OUR_DOCTYPES = ("Invoice Share Link", "Invoice Payment Link", SETTINGS)
@@ -22,15 +22,26 @@ def before_install():
 
 
 def after_install():
-	"""Defaults from the doctype, plus the download-link signing secret. Idempotent."""
+	"""Defaults from the doctype, plus the download-link and share-link secrets. Idempotent, and run
+	after every migrate too, for sites that had the app before a setting existed."""
 	settings = frappe.get_single(SETTINGS)
+	changed = False
 	for df in settings.meta.fields:
 		if df.default is not None and settings.get(df.fieldname) in (None, ""):
 			settings.set(df.fieldname, df.default)
+			changed = True
 	if not settings.get_password("download_link_secret", raise_exception=False):
 		settings.download_link_secret = signing.new_secret()
-	settings.flags.ignore_permissions = True
-	settings.save()
+		changed = True
+	if not settings.get_password("share_link_secret", raise_exception=False):
+		settings.share_link_secret = tokens.new_secret()
+		changed = True
+	if changed:
+		settings.flags.ignore_permissions = True
+		# Only defaults and secrets change here: a migrate must not stop over, say, Stripe settings
+		# that were saved incomplete.
+		settings.flags.ignore_validate = True
+		settings.save()
 
 
 def before_uninstall():

@@ -1,7 +1,8 @@
-"""Share-link lifecycle: issue, find by token, regenerate, revoke, expire, count views.
+"""Share-link lifecycle: issue, show again, find by token, regenerate, revoke, expire, count views.
 
-The raw token exists only in the answer to the request that made it (and in an email the
-seller asks us to send); the database holds its SHA-256.
+A token is derived from the link's random seed and the site's share-link secret (`tokens`), so the
+server can show the current link again; the database holds its SHA-256 and the seed, and the
+secret only encrypted with the site's key, so a copy of the database yields no working token.
 """
 
 import datetime
@@ -21,19 +22,50 @@ from invoice_share.routes import PAGE_ROUTE
 from invoice_share.utils import add_timeline_line, ensure_submitted, get_settings, iso, lock_invoice, site_url
 
 LINK = "Invoice Share Link"
-_ROW_FIELDS = ["name", "sales_invoice", "creation", "expires_on", "view_count", "last_viewed_on"]
+_ROW_FIELDS = [
+	"name",
+	"sales_invoice",
+	"creation",
+	"expires_on",
+	"view_count",
+	"last_viewed_on",
+	"token_hash",
+	"token_seed",
+]
 
 
 @dataclass
 class IssuedLink:
 	link: frappe._dict  # name, creation, expires_on, ...
-	token: str | None  # None when an Active link already existed (its token is gone)
+	token: str | None  # None only for an Active link made before links could be shown again
 	already_shared: bool
 	replaced: bool = False  # an Active link was revoked for this one
 
 
 def share_url(token: str) -> str:
 	return site_url(f"/{PAGE_ROUTE}/{token}")
+
+
+def _secret() -> str:
+	"""The site's share-link secret (made at install, or here for a site that lacks it)."""
+	settings = get_settings()
+	secret = settings.get_password("share_link_secret", raise_exception=False)
+	if not secret:
+		from invoice_share.install import after_install
+
+		after_install()
+		frappe.local.invoice_share_settings = None
+		secret = get_settings().get_password("share_link_secret")
+	return secret
+
+
+def current_token(row) -> str | None:
+	"""The token of a link, derived again; None for a link made before links could be shown again
+	(no seed), or one whose secret was rotated since."""
+	if not row or not row.get("token_seed"):
+		return None
+	token = tokens.derive_token(_secret(), row.token_seed)
+	return token if tokens.hash_token(token) == row.token_hash else None
 
 
 def is_expired(expires_on) -> bool:
@@ -86,18 +118,20 @@ def issue_link(invoice, *, regenerate: bool = False, expires_on=None) -> IssuedL
 		current = None
 
 	if current and not regenerate:
-		return IssuedLink(link=current, token=None, already_shared=True)
+		return IssuedLink(link=current, token=current_token(current), already_shared=True)
 
 	if current:
 		_close(current.name, "Revoked")
 
-	token = tokens.new_token()
+	seed = tokens.new_seed()
+	token = tokens.derive_token(_secret(), seed)
 	link = frappe.get_doc(
 		{
 			"doctype": LINK,
 			"sales_invoice": invoice.name,
 			"status": "Active",
 			"token_hash": tokens.hash_token(token),
+			"token_seed": seed,
 			"expires_on": expiry,
 		}
 	).insert(ignore_permissions=True)
@@ -140,6 +174,25 @@ def revoke_links(invoice_name: str, *, reason: str | None = None) -> int:
 		_close(name, "Revoked")
 	if names:
 		add_timeline_line(invoice_name, reason or _("Revoked the public share link."))
+	return len(names)
+
+
+def end_all_links() -> int:
+	"""Revoke every Active share link of the site (the share-link secret is being rotated)."""
+	link = DocType(LINK)
+	names = (
+		frappe.qb.from_(link).select(link.name).where(link.status == "Active").for_update().run(pluck=True)
+	)
+	if names:
+		(
+			frappe.qb.update(link)
+			.set(link.status, "Revoked")
+			.set(link.active_invoice, None)
+			.set(link.revoked_on, now_datetime())
+			.set(link.revoked_by, frappe.session.user)
+			.where(link.name.isin(names))
+			.run()
+		)
 	return len(names)
 
 
@@ -312,8 +365,11 @@ def share_status(invoice) -> dict:
 		(str(value) for value in (row and row.last_viewed_on, pending.get("last_viewed_on")) if value),
 		default=None,
 	)
+	token = current_token(row) if row and invoice.has_permission("write") else None
 	return {
 		"shared": bool(row),
+		# The current link, shown again to those who may share the invoice.
+		"share_url": share_url(token) if token else None,
 		"share_token_created_at": iso(row.creation) if row else None,
 		"expires_on": iso(row.expires_on) if row else None,
 		"view_count": (row.view_count + pending["view_count"]) if row else 0,
@@ -340,15 +396,13 @@ def can_pay_online(invoice) -> bool:
 
 
 def email_link(invoice, *, recipients: list[str], regenerate: bool = False) -> dict:
-	"""Send a share link through Frappe's email queue.
-
-	An Active link's token is gone, so sending needs a new one: `regenerate` replaces the Active
-	link; with no Active link the first one is made.
-	"""
+	"""Send the invoice's share link through Frappe's email queue: the current one, a new one with
+	`regenerate`, or the first one. (A link made before links could be shown again cannot be sent
+	again: it needs `regenerate`.)"""
 	from invoice_share.payments.settlement import amount_due
 
 	issued = issue_link(invoice, regenerate=regenerate)
-	if issued.already_shared:
+	if issued.token is None:
 		_refuse_already_shared(invoice.name)
 
 	company = frappe.get_cached_value("Company", invoice.company, "company_name") or invoice.company
@@ -383,8 +437,8 @@ def email_link(invoice, *, recipients: list[str], regenerate: bool = False) -> d
 def _refuse_already_shared(invoice_name: str):
 	frappe.throw(
 		_(
-			"Sales Invoice {0} already has an active share link. Its address was shown only once and "
-			"cannot be sent again: send with regenerate=1 to replace it with a new link."
+			"Sales Invoice {0} has an active share link made before links could be shown again, so its "
+			"address cannot be sent again: send with regenerate=1 to replace it with a new link."
 		).format(frappe.bold(invoice_name)),
 		exc=AlreadySharedError,
 		title=_("Already Shared"),

@@ -80,17 +80,18 @@ invoice_share.link_promise = function () {
 invoice_share.share = function (regenerate) {
 	invoice_share.call("generate_share_link", { regenerate: regenerate ? 1 : 0 }).then((r) => {
 		if (!r) return;
-		if (r.already_shared) {
+		if (!r.share_url) {
+			// A link made before links could be shown again.
 			frappe.confirm(
 				__(
-					"This invoice is already shared. Its link was shown only once and cannot be shown again. Make a new link? The old one stops working at once."
+					"This invoice is already shared, but its link was made by an earlier version and cannot be shown again. Make a new link? The old one stops working at once."
 				),
 				() => invoice_share.share(true)
 			);
 			return;
 		}
 		invoice_share.show_url(__("Share link"), r.share_url, invoice_share.link_promise());
-		invoice_share.frm.reload_doc();
+		if (!r.already_shared) invoice_share.frm.reload_doc();
 	});
 };
 
@@ -115,7 +116,8 @@ invoice_share.revoke = function () {
 
 invoice_share.email = function () {
 	const frm = invoice_share.frm;
-	const shared = invoice_share.status?.shared;
+	// Only a link made before links could be shown again has to be replaced to be sent.
+	const replace = invoice_share.status?.shared && !invoice_share.status?.share_url;
 	const dialog = new frappe.ui.Dialog({
 		title: __("Email share link"),
 		fields: [
@@ -131,9 +133,9 @@ invoice_share.email = function () {
 				fieldname: "note",
 				fieldtype: "HTML",
 				options: `<p class="text-muted small">${frappe.utils.escape_html(
-					shared
+					replace
 						? __(
-								"The current link was shown only once, so a new link is made and sent; the current one stops working."
+								"The current link was made by an earlier version and cannot be sent again, so a new link is made and sent; the current one stops working."
 						  )
 						: invoice_share.link_promise()
 				)}</p>`,
@@ -142,7 +144,7 @@ invoice_share.email = function () {
 		primary_action_label: __("Send"),
 		primary_action(values) {
 			invoice_share
-				.call("email_share_link", { recipients: values.recipients || null, regenerate: shared ? 1 : 0 })
+				.call("email_share_link", { recipients: values.recipients || null, regenerate: replace ? 1 : 0 })
 				.then((r) => {
 					if (!r) return;
 					dialog.hide();

@@ -53,7 +53,7 @@ class TestInvoiceShareLink(TestCase):
 	def tearDown(self):
 		frappe.set_user("Administrator")
 
-	def test_token_is_returned_once_and_only_its_hash_is_stored(self):
+	def test_the_link_is_shown_again_and_the_database_alone_yields_no_token(self):
 		invoice = make_invoice()
 		answer = api.generate_share_link(invoice.name)
 
@@ -67,21 +67,72 @@ class TestInvoiceShareLink(TestCase):
 		link = frappe.get_doc("Invoice Share Link", {"sales_invoice": invoice.name})
 		self.assertEqual(link.token_hash, tokens.hash_token(token))
 		self.assertEqual(link.status, "Active")
+		# A dump of the database holds neither the token nor the secret it is derived from (only
+		# encrypted with the site's key, which lives in site_config.json, not in the database).
+		secret = frappe.get_single("Invoice Share Settings").get_password("share_link_secret")
 		self.assertEqual(tables_containing(token), [])
+		self.assertEqual(tables_containing(secret), [])
+		self.assertNotEqual(link.token_seed, token)
 
-		again = api.generate_share_link(invoice.name)
-		self.assertEqual(
-			again,
-			{
-				"share_token": None,
-				"share_url": None,
-				"already_shared": True,
-				"share_token_created_at": answer["share_token_created_at"],
-				"expires_on": None,
-			},
-		)
+		# Shown again, the same working link, as often as asked; nothing new is made.
+		for _ in range(2):
+			again = api.generate_share_link(invoice.name)
+			self.assertEqual(
+				again,
+				{
+					"share_token": token,
+					"share_url": answer["share_url"],
+					"already_shared": True,
+					"share_token_created_at": answer["share_token_created_at"],
+					"expires_on": None,
+				},
+			)
+		self.assertEqual(sharing.resolve_token(token).sales_invoice, invoice.name)
+		self.assertEqual(api.get_share_status(invoice.name)["share_url"], answer["share_url"])
 		self.assertEqual(frappe.db.count("Invoice Share Link", {"sales_invoice": invoice.name}), 1)
 		self.assertEqual(timeline(invoice.name), ["Shared this invoice through a public link."])
+
+	def test_only_those_who_may_share_see_the_link_in_the_status(self):
+		invoice = make_invoice()
+		url = api.generate_share_link(invoice.name)["share_url"]
+		reader = make_user("invoice-share-status-reader@example.com", ["Accounts User"])
+		update_permission_property("Sales Invoice", "Accounts User", 0, "write", 0)
+		self.addCleanup(update_permission_property, "Sales Invoice", "Accounts User", 0, "write", 1)
+		frappe.set_user(reader)
+		status = api.get_share_status(invoice.name)
+		self.assertTrue(status["shared"])
+		self.assertIsNone(status["share_url"])
+		frappe.set_user("Administrator")
+		self.assertEqual(api.get_share_status(invoice.name)["share_url"], url)
+
+	def test_rotating_the_secret_ends_every_share_link(self):
+		first, second = make_invoice(), make_invoice()
+		tokens_before = [api.generate_share_link(i.name)["share_token"] for i in (first, second)]
+		frappe.get_single("Invoice Share Settings").rotate_share_link_secret()
+		for token in tokens_before:
+			self.assertIsNone(sharing.resolve_token(token))
+		self.assertFalse(api.get_share_status(first.name)["shared"])
+		renewed = api.generate_share_link(first.name)
+		self.assertFalse(renewed["already_shared"])
+		self.assertNotIn(renewed["share_token"], tokens_before)
+		self.assertEqual(sharing.resolve_token(renewed["share_token"]).sales_invoice, first.name)
+
+	def test_a_link_from_before_cannot_be_shown_again_and_is_replaced_on_request(self):
+		invoice = make_invoice()
+		old = api.generate_share_link(invoice.name)["share_token"]
+		# As an earlier version stored links: the hash only, no seed.
+		link = sharing.get_active_link(invoice.name).name
+		frappe.db.set_value("Invoice Share Link", link, "token_seed", None)
+		again = api.generate_share_link(invoice.name)
+		self.assertEqual(
+			(again["already_shared"], again["share_token"], again["share_url"]), (True, None, None)
+		)
+		self.assertEqual(sharing.resolve_token(old).sales_invoice, invoice.name)  # still works
+		with self.assertRaises(AlreadySharedError):
+			api.email_share_link(invoice.name, recipients="buyer@example.com")
+		new = api.generate_share_link(invoice.name, regenerate=1)["share_token"]
+		self.assertIsNone(sharing.resolve_token(old))
+		self.assertIsNotNone(sharing.resolve_token(new))
 
 	def test_regenerate_kills_the_old_link_at_once(self):
 		invoice = make_invoice()
@@ -209,6 +260,7 @@ class TestInvoiceShareLink(TestCase):
 			set(status),
 			{
 				"shared",
+				"share_url",
 				"share_token_created_at",
 				"expires_on",
 				"view_count",
@@ -261,10 +313,13 @@ class TestInvoiceShareLink(TestCase):
 		# The token is in the outgoing email and nowhere else.
 		self.assertEqual({place.split(".")[0] for place in tables_containing(token)}, {"tabEmail Queue"})
 
-		# An Active link's token is gone: sending again needs regenerate, and nothing changes without it.
-		with self.assertRaises(AlreadySharedError):
-			api.email_share_link(invoice.name, recipients="other@example.com")
-		self.assertEqual(frappe.db.count("Email Queue", {"reference_name": invoice.name}), 1)
+		# Sending again sends the same link; nothing is replaced.
+		again = api.email_share_link(invoice.name, recipients="other@example.com")
+		self.assertFalse(again["regenerated"])
+		second = frappe.get_all(
+			"Email Queue", {"reference_name": invoice.name, "name": ["!=", queued[0]]}, pluck="name"
+		)
+		self.assertIn(f"/invoice-view/{token}", queued_body(second[0]))
 		self.assertIsNotNone(sharing.resolve_token(token))
 
 		answer = api.email_share_link(invoice.name, recipients="a@example.com, b@example.com", regenerate=1)

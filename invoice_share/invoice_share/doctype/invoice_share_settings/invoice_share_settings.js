@@ -27,6 +27,15 @@ frappe.ui.form.on("Invoice Share Settings", {
 		`);
 	},
 
+	rotate_share_link_secret(frm) {
+		frappe.confirm(
+			__(
+				"Rotate the share link secret? Every share link of this site stops working at once, and customers need new links."
+			),
+			() => frm.call("rotate_share_link_secret").then(() => frm.reload_doc())
+		);
+	},
+
 	rotate_download_link_secret(frm) {
 		frappe.confirm(
 			__(

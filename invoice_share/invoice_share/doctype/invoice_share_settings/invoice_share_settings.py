@@ -6,7 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint
 
-from invoice_share import clientip, params, signing
+from invoice_share import clientip, params, signing, tokens
 from invoice_share.utils import clear_guest_settings, forget_settings, publish_guest_settings
 
 CHECKOUT_LIFETIME_MINUTES = (30, 1440)  # what Stripe accepts for a Checkout Session's expires_at
@@ -27,8 +27,13 @@ class InvoiceShareSettings(Document):
 		download_link_max_lifetime: DF.Int
 		download_link_secret: DF.Password | None
 		letter_head: DF.Link | None
+		notify_on_first_view: DF.Check
+		notify_on_payment: DF.Check
+		notify_role: DF.Link | None
 		print_format: DF.Link | None
 		print_language: DF.Link | None
+		send_receipt_email: DF.Check
+		share_link_secret: DF.Password | None
 		show_line_items: DF.Check
 		stripe_account: DF.Link | None
 		stripe_api_base: DF.Data | None
@@ -161,6 +166,23 @@ class InvoiceShareSettings(Document):
 		self.save()
 		frappe.msgprint(
 			_("The signing secret was rotated. Download links handed out before now no longer work."),
+			title=_("Secret Rotated"),
+			indicator="green",
+		)
+
+	@frappe.whitelist()
+	def rotate_share_link_secret(self):
+		"""Replace the share-link secret: every share link of the site ends (links are derived from it)."""
+		from invoice_share import sharing
+
+		self.check_permission("write")
+		ended = sharing.end_all_links()
+		self.share_link_secret = tokens.new_secret()
+		self.save()
+		frappe.msgprint(
+			_(
+				"The share link secret was rotated; {0} share links ended. Share the invoices again to send new links."
+			).format(ended),
 			title=_("Secret Rotated"),
 			indicator="green",
 		)
