@@ -89,7 +89,9 @@ def close_dialog(page) -> None:
 
 def test_seller_shares_and_guest_opens_the_link(browser):
 	SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-	desk = browser.new_context(viewport={"width": 1280, "height": 900})
+	desk = browser.new_context(
+		viewport={"width": 1280, "height": 900}, permissions=["clipboard-read", "clipboard-write"]
+	)
 	page = desk.new_page()
 	errors = []
 	page.on("pageerror", lambda error: errors.append(str(error)))
@@ -127,6 +129,12 @@ def test_seller_shares_and_guest_opens_the_link(browser):
 	description = page.locator(".modal.show .modal-dialog").inner_text()
 	assert "download" in description and "pay" not in description.replace("PDF", ""), description
 	page.screenshot(path=str(SCREENSHOTS / "desk-share-dialog.png"))
+	close_dialog(page)
+
+	# Shown again, the same link: closing the dialog loses nothing.
+	choose(page, "Share link")
+	assert dialog_url(page) == url
+	assert page.evaluate("() => navigator.clipboard.readText()") == url
 	close_dialog(page)
 
 	# Shared now: the form says so, and Regenerate and Revoke are offered.

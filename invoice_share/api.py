@@ -106,7 +106,7 @@ def shared_invoice_pdf(token=None):
 	row = sharing.resolve_token(token)
 	if row is None:
 		return guest.not_found_json()
-	response = _pdf_response(row.invoice)
+	response = _pdf_response(row.invoice, link=row.name)
 	sharing.record_download(row)
 	return response
 
@@ -121,9 +121,9 @@ def signed_invoice_pdf(token=None):
 	return _pdf_response(invoice)
 
 
-def _pdf_response(invoice):
+def _pdf_response(invoice, link: str | None = None):
 	try:
-		data, _from_cache = pdf.get_pdf(invoice)
+		data, _from_cache = pdf.get_pdf(invoice, link=link)
 	except PdfBusy:
 		response = guest.json_response({"retry": True}, status=503)
 		response.headers["Retry-After"] = "5"

@@ -62,8 +62,16 @@ has_permission = {
 	"Invoice Payment Link": "invoice_share.events.link_has_permission",
 }
 
-# Jinja: what the buyer page shows, for print formats (the app's own buyer print uses it)
-jinja = {"methods": ["invoice_share.printing.invoice_share_print"]}
+# Jinja: the share link (and its QR) for Email Templates, Notifications and Print Formats, and what
+# the buyer page shows, for print formats (the app's own buyer print uses it)
+jinja = {
+	"methods": [
+		"invoice_share.printing.invoice_share_url",
+		"invoice_share.printing.invoice_share_qr",
+		"invoice_share.printing.invoice_share_epc_qr",
+		"invoice_share.printing.invoice_share_print",
+	]
+}
 
 # Website: the buyer page (/invoice-view/<token>) and the checkout return page (/invoice-paid)
 page_renderer = ["invoice_share.www_renderer.BuyerPageRenderer"]

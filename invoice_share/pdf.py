@@ -43,6 +43,7 @@ INVOICE_FIELDS = (
 	"letter_head",
 	"language",
 	"company",
+	"customer",
 )
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -86,8 +87,12 @@ def pdf_generator(print_format: str) -> str | None:
 
 
 def cache_key(invoice, options: PrintOptions) -> str:
-	"""Everything that changes the printed PDF: the invoice and each document its print is made of."""
-	return _digest(invoice, options, _print_versions(invoice, options))
+	"""Everything that changes the printed PDF: the invoice, each document its print is made of,
+	and the invoice's Active share link (the print shows it)."""
+	from invoice_share.sharing import get_active_link
+
+	link = (get_active_link(invoice.name) or {}).get("name") or ""
+	return _digest(invoice, options, [*_print_versions(invoice, options), link])
 
 
 def _digest(invoice, options: PrintOptions, versions) -> str:
@@ -115,8 +120,12 @@ _CONTEXT = "invoice_share:print_context:"
 CONTEXT_SECONDS = 300
 
 
-def pdf_key(invoice) -> tuple[PrintOptions, str]:
-	"""The print options and store key of the invoice's PDF (`cache_key`, without its reads)."""
+def pdf_key(invoice, link: str | None = None) -> tuple[PrintOptions, str]:
+	"""The print options and store key of the invoice's PDF (`cache_key`, without its reads).
+
+	`link` is the invoice's Active share link, which the buyer's print shows ("View and pay
+	online"): a new, revoked or expired link is another PDF. Looked up when not given.
+	"""
 	parts = "\x1f".join(str(invoice.get(field) or "") for field in ("company", "letter_head", "language"))
 	key = frappe.cache.make_key(_CONTEXT + hashlib.sha256(parts.encode()).hexdigest())
 	raw = frappe.cache.get(key)
@@ -130,7 +139,11 @@ def pdf_key(invoice) -> tuple[PrintOptions, str]:
 		frappe.cache.set(
 			key, json.dumps({"options": asdict(options), "versions": versions}), ex=CONTEXT_SECONDS
 		)
-	return options, _digest(invoice, options, versions)
+	if link is None:
+		from invoice_share.sharing import get_active_link
+
+		link = (get_active_link(invoice.name) or {}).get("name") or ""
+	return options, _digest(invoice, options, [*versions, link])
 
 
 def forget_print_context(doc=None, method=None) -> None:
@@ -222,14 +235,15 @@ def store() -> PdfStore:
 	)
 
 
-def get_pdf(invoice, *, wait: bool = True) -> tuple[bytes | None, bool]:
+def get_pdf(invoice, *, wait: bool = True, link: str | None = None) -> tuple[bytes | None, bool]:
 	"""The PDF bytes and whether they came from the store.
 
 	`invoice` is the Sales Invoice, or a dict of its INVOICE_FIELDS; the document is loaded only
-	when the PDF has to be rendered. While another process renders this very version, wait for
-	it (up to RENDER_WAIT_SECONDS, then PdfBusy), or with `wait=False` return (None, False).
+	when the PDF has to be rendered; `link` its Active share link when known (see `pdf_key`).
+	While another process renders this very version, wait for it (up to RENDER_WAIT_SECONDS, then
+	PdfBusy), or with `wait=False` return (None, False).
 	"""
-	options, key = pdf_key(invoice)
+	options, key = pdf_key(invoice, link)
 	pdfs = store()
 	data = pdfs.get(key)
 	if data is not None:

@@ -28,6 +28,71 @@ def template_version() -> str:
 	return str(os.stat(TEMPLATE).st_mtime_ns)
 
 
+def invoice_share_url(doc, create: bool = True) -> str:
+	"""Jinja method: the invoice's share link, for Email Templates, Notifications, Print Formats,
+	Auto Repeat and Dunning texts: `{{ invoice_share_url(doc) }}` (or `invoice_share_url(name)`
+	where the template sees the invoice's fields, as Email Templates do).
+
+	The current link when there is one; otherwise (unless `create` is false) a new one is made for a
+	user who may share the invoice. Empty for drafts, cancelled invoices and users who may not read it.
+	"""
+	from invoice_share import sharing
+
+	name = doc if isinstance(doc, str) else (doc or {}).get("name")
+	if not name or not frappe.db.exists("Sales Invoice", name):
+		return ""
+	invoice = frappe.get_doc("Sales Invoice", name)
+	# The buyer's own PDF is printed for a guest, who holds the link already.
+	if invoice.docstatus != 1 or not (
+		frappe.flags.ignore_print_permissions or invoice.has_permission("read")
+	):
+		return ""
+	row = sharing.get_active_link(name)
+	token = sharing.current_token(row)
+	if token:
+		return sharing.share_url(token)
+	if not create or frappe.session.user == "Guest" or not invoice.has_permission("write"):
+		return ""
+	issued = sharing.issue_link(invoice, regenerate=bool(row))
+	frappe.local.flags.commit = True  # templates are also rendered in GET requests (print view)
+	return sharing.share_url(issued.token)
+
+
+def invoice_share_qr(doc, url: str | None = None) -> str:
+	"""Jinja method: a QR code (PNG `data:` URI) of the invoice's share link, or of `url`."""
+	from invoice_share import qr
+
+	url = url or invoice_share_url(doc)
+	return qr.qr_png_data_uri(url) if url else ""
+
+
+def invoice_share_epc_qr(doc) -> str:
+	"""Jinja method: an EPC (GiroCode) QR for a SEPA transfer of what is due, when the invoice is
+	in EUR, something is due and the company's bank account has an IBAN; else empty."""
+	from invoice_share import qr, summary
+	from invoice_share.payments.settlement import amount_due
+
+	invoice = frappe.get_doc("Sales Invoice", doc if isinstance(doc, str) else doc.get("name"))
+	if invoice.currency != "EUR" or invoice.docstatus != 1 or invoice.is_return:
+		return ""
+	due = amount_due(invoice)
+	account = summary.company_bank_account(invoice.company)
+	if due <= 0 or not account or not account.iban or not qr.is_valid_iban(account.iban):
+		return ""
+	company = frappe.get_cached_value("Company", invoice.company, "company_name") or invoice.company
+	try:
+		return qr.epc_png_data_uri(
+			name=account.account_name or company,
+			iban=account.iban,
+			bic=account.swift or None,
+			amount=due,
+			currency="EUR",
+			text=invoice.name,
+		)
+	except ValueError:  # an amount or name the EPC format cannot carry
+		return ""
+
+
 def invoice_share_print(doc) -> dict:
 	"""Jinja method for print formats: what the buyer page shows of `doc`, in the print's language.
 
@@ -37,4 +102,8 @@ def invoice_share_print(doc) -> dict:
 
 	context = summary.page_context(doc, show_items=True)
 	context["bank_account"] = summary.company_bank_account(doc.company) if context["is_payable"] else None
+	# The link the invoice is shared with (a PDF never makes one: the link is in the PDF's cache key).
+	context["share_url"] = invoice_share_url(doc, create=False) if context["is_payable"] else ""
+	context["share_qr"] = invoice_share_qr(doc, context["share_url"]) if context["share_url"] else ""
+	context["epc_qr"] = invoice_share_epc_qr(doc) if context["bank_account"] else ""
 	return context

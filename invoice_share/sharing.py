@@ -263,7 +263,10 @@ def record_view(row: frappe._dict, *, may_write: bool = True) -> bool:
 	)
 	# First view: the link's stored count is 0 and no other request claimed it first.
 	if first and frappe.cache.set(first_key, 1, nx=True, ex=7 * 86400):
+		from invoice_share.notices import notify_first_view
+
 		add_timeline_line(row.sales_invoice, _("The customer opened the shared invoice for the first time."))
+		notify_first_view(row.sales_invoice)
 		_commit_after_get()
 	return True
 
@@ -405,26 +408,35 @@ def email_link(invoice, *, recipients: list[str], regenerate: bool = False) -> d
 	if issued.token is None:
 		_refuse_already_shared(invoice.name)
 
+	from frappe.translate import print_language
+
+	from invoice_share.notices import buyer_language
+	from invoice_share.utils import escaped
+
 	company = frappe.get_cached_value("Company", invoice.company, "company_name") or invoice.company
-	frappe.sendmail(
-		recipients=recipients,
-		subject=_("Invoice {0} from {1}").format(invoice.name, company),
-		template="invoice_share_link",
-		args={
-			"company": company,
-			"invoice": invoice.name,
-			"customer_name": invoice.customer_name,
-			"grand_total": frappe.utils.fmt_money(invoice.grand_total, currency=invoice.currency),
-			"outstanding": frappe.utils.fmt_money(amount_due(invoice), currency=invoice.currency),
-			"due_date": frappe.utils.formatdate(invoice.due_date) if invoice.due_date else None,
-			"share_url": share_url(issued.token),
-			"expires_on": frappe.utils.format_datetime(issued.link.expires_on)
-			if issued.link.expires_on
-			else None,
-		},
-		reference_doctype="Sales Invoice",
-		reference_name=invoice.name,
-	)
+	# In the customer's language; every value escaped (Frappe's email Jinja escapes nothing).
+	with print_language(buyer_language(invoice) or frappe.get_system_settings("language") or "en"):
+		frappe.sendmail(
+			recipients=recipients,
+			subject=_("Invoice {0} from {1}").format(invoice.name, company),
+			template="invoice_share_link",
+			args=escaped(
+				{
+					"company": company,
+					"invoice": invoice.name,
+					"customer_name": invoice.customer_name,
+					"grand_total": frappe.utils.fmt_money(invoice.grand_total, currency=invoice.currency),
+					"outstanding": frappe.utils.fmt_money(amount_due(invoice), currency=invoice.currency),
+					"due_date": frappe.utils.formatdate(invoice.due_date) if invoice.due_date else None,
+					"share_url": share_url(issued.token),
+					"expires_on": frappe.utils.format_datetime(issued.link.expires_on)
+					if issued.link.expires_on
+					else None,
+				}
+			),
+			reference_doctype="Sales Invoice",
+			reference_name=invoice.name,
+		)
 	add_timeline_line(invoice.name, _("Emailed the share link to {0}.").format(", ".join(recipients)))
 	return {
 		"sent_to": recipients,

@@ -113,6 +113,14 @@ def html_to_text(value: str | None) -> str:
 	return html.unescape(strip_html(value or ""))
 
 
+def escaped(values: dict) -> dict:
+	"""`values` with every string HTML-escaped, for templates rendered by Frappe's Jinja, which
+	escapes nothing (email templates): a customer named `<b>` shows as `<b>`, not bold."""
+	from markupsafe import escape
+
+	return {key: escape(value) if isinstance(value, str) else value for key, value in values.items()}
+
+
 def load_invoice(name: object, ptype: str):
 	"""The Sales Invoice `name`, after checking `ptype` permission on it (403 otherwise)."""
 	if not isinstance(name, str) or not name.strip():

@@ -45,6 +45,7 @@ class BuyerPageRenderer:
 			return guest.not_found_page()
 		if frappe.request.method == "GET" and not sharing.record_view(row, may_write=may_write):
 			return None
+		_use_buyer_language(row.invoice)
 		accepted = summary.accepted_languages()
 
 		def page(token_text: str) -> str:
@@ -77,6 +78,9 @@ class BuyerPageRenderer:
 		)
 		if outcome is None:
 			return guest.not_found_page()
+		_use_buyer_language(
+			frappe.db.get_value("Sales Invoice", outcome["invoice"], ["language", "customer"], as_dict=True)
+		)
 		outcome["lang"] = frappe.local.lang
 		html = guest.render("invoice_share/templates/buyer/returned.html", outcome)
 		return guest.html_response(html)
@@ -149,7 +153,21 @@ def buyer_page_html(invoice, token: str, *, accepted_languages: list[str] | None
 	if context["is_payable"] and not context["can_pay"]:
 		# No card payment: say how to pay by transfer, quoting the invoice.
 		context["bank_account"] = summary.company_bank_account(invoice.company)
+		if context["bank_account"]:
+			from invoice_share.printing import invoice_share_epc_qr
+
+			context["epc_qr"] = invoice_share_epc_qr(invoice)
 	return guest.render("invoice_share/templates/buyer/page.html", context)
+
+
+def _use_buyer_language(invoice_fields) -> None:
+	"""The page in the customer's language (the invoice's, else the customer's); without one, the
+	language Frappe took from the browser (`Accept-Language`) stays."""
+	from invoice_share.notices import buyer_language
+
+	language = buyer_language(invoice_fields)
+	if language:
+		frappe.local.lang = language
 
 
 def _csrf_token() -> str:

@@ -368,15 +368,30 @@ def return_page_context(session_id: object, cancelled: bool) -> dict | None:
 	link = frappe.db.get_value(
 		PAYMENT_LINK,
 		name,
-		["sales_invoice", "amount", "currency", "payment_url", "status", "expires_on"],
+		[
+			"sales_invoice",
+			"amount",
+			"received_amount",
+			"currency",
+			"payment_url",
+			"status",
+			"expires_on",
+			"paid_on",
+			"payment_intent",
+			"payment_entry",
+		],
 		as_dict=True,
 	)
 	company = frappe.db.get_value("Sales Invoice", link.sales_invoice, "company")
+	paid = link.status == "Paid"
 	return {
 		"status": link.status,
 		"invoice": link.sales_invoice,
 		"seller": frappe.get_cached_value("Company", company, "company_name") or company,
-		"amount": fmt_money(link.amount, currency=link.currency),
+		"amount": fmt_money(link.received_amount if paid else link.amount, currency=link.currency),
+		# A receipt once paid: when, and the reference to quote (Stripe's payment).
+		"paid_on": frappe.utils.format_date(link.paid_on) if paid and link.paid_on else None,
+		"reference": (link.payment_intent or link.payment_entry) if paid else None,
 		"retry_url": link.payment_url
 		if link.status == "Open" and link.expires_on and link.expires_on > now_datetime()
 		else None,

@@ -148,6 +148,17 @@ def _record_payment(link, session: dict) -> str:
 		line = note
 	frappe.db.set_value(PAYMENT_LINK, link.name, values)
 	add_timeline_line(link.sales_invoice, line)
+	from invoice_share import notices
+
+	notices.notify_payment(link.sales_invoice, money)
+	# The money is booked whatever becomes of the receipt (no email account, say).
+	frappe.db.savepoint("invoice_share_receipt")
+	try:
+		notices.send_receipt(link.name)
+	except Exception:
+		frappe.db.rollback(save_point="invoice_share_receipt")
+		frappe.clear_messages()
+		frappe.log_error(title="Invoice Share: the payment receipt email was not sent")
 	return "Paid"
 
 

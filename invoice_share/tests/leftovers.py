@@ -33,6 +33,18 @@ def report():
 		found.append(f"Scheduled Job Type {job}")
 	import os
 
+	if frappe.db.exists("Email Template", "Sales Invoice with link"):
+		found.append("Email Template Sales Invoice with link")
+	if frappe.db.exists(
+		"Property Setter",
+		{
+			"doc_type": "Sales Invoice",
+			"property": "default_email_template",
+			"value": "Sales Invoice with link",
+		},
+	):
+		found.append("Property Setter default_email_template of Sales Invoice")
+
 	if os.path.exists(frappe.get_site_path("private", "invoice_share_pdfs")):
 		found.append("folder private/invoice_share_pdfs")
 	if "invoice_share" in frappe.get_installed_apps():

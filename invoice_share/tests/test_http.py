@@ -15,6 +15,7 @@ from frappe.utils import flt
 from invoice_share import api, pdf, sharing, tokens
 from invoice_share.compat import TestCase
 from invoice_share.tests.utils import (
+	ensure_outgoing_email_account,
 	make_invoice,
 	make_user,
 	pay_by_hand,
@@ -450,6 +451,8 @@ class TestPaymentsOverHttp(HttpTestCase):
 	def setUpClass(cls):
 		super().setUpClass()
 		cls.standin = start_standin(cls, webhook_url=WEBHOOK_URL, commit=True)
+		ensure_outgoing_email_account()
+		frappe.db.commit()
 
 	def payment_entries(self, invoice_name):
 		frappe.db.rollback()
@@ -478,8 +481,31 @@ class TestPaymentsOverHttp(HttpTestCase):
 		self.assertIn(f"/invoice-paid?session_id={session_id}", paid.headers["Location"])
 		back = self.guest("GET", paid.headers["Location"][len(BASE_URL) :])
 		self.assertIn("Paid — thank you", back.text)
+		# A receipt: the amount, the date and the reference to quote.
+		session = self.standin.session(session_id)
+		payment_intent = session.get("payment_intent")
+		for text in ("Receipt", "199.99", payment_intent):
+			self.assertIn(text, back.text)
 
 		self.assertEqual(len(self.payment_entries(invoice.name)), 1)
+		# The customer got a receipt by email, and the seller a notification (made after commit
+		# by a background job).
+		receipts = frappe.get_all(
+			"Email Queue",
+			{"reference_name": invoice.name, "message": ["like", "%Receipt for invoice%"]},
+			pluck="name",
+		)
+		self.assertEqual(len(receipts), 1)
+		deadline = time.time() + 60
+		while time.time() < deadline and not frappe.get_all(
+			"Notification Log",
+			{"document_name": invoice.name, "subject": ["like", "%paid%"]},
+		):
+			time.sleep(0.5)
+			frappe.db.rollback()
+		self.assertTrue(
+			frappe.get_all("Notification Log", {"document_name": invoice.name, "subject": ["like", "%paid%"]})
+		)
 		invoice.reload()
 		self.assertEqual((flt(invoice.outstanding_amount), invoice.status), (0, "Paid"))
 		self.assertIn("Paid — thank you", self.guest("GET", f"/invoice-view/{token}").text)
