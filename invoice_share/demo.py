@@ -103,6 +103,31 @@ def ensure_address(link_doctype: str, link_name: str, lines: tuple[str, str, str
 	)
 
 
+def ensure_bank_gl_account(company: str, name: str) -> str:
+	"""A non-group Bank account (in the chart of accounts) of the company."""
+	abbr = frappe.get_cached_value("Company", company, "abbr")
+	account = f"{name} - {abbr}"
+	if not frappe.db.exists("Account", account):
+		parent = frappe.db.get_value(
+			"Account", {"company": company, "account_type": "Bank", "is_group": 1}, "name"
+		) or frappe.db.get_value(
+			"Account",
+			{"company": company, "root_type": "Asset", "is_group": 1, "parent_account": ["is", "set"]},
+			"name",
+		)
+		frappe.get_doc(
+			{
+				"doctype": "Account",
+				"account_name": name,
+				"company": company,
+				"parent_account": parent,
+				"account_type": "Bank",
+				"is_group": 0,
+			}
+		).insert(ignore_permissions=True)
+	return account
+
+
 def ensure_seller_details(company: str, *, bank_account: bool = True) -> None:
 	"""What a seller prints on invoices: address, tax ID, email, phone and a bank account."""
 	ensure_address("Company", company, ("1 Market Street", "Springfield", "12345"), is_your_company_address=1)
@@ -125,6 +150,7 @@ def ensure_seller_details(company: str, *, bank_account: bool = True) -> None:
 				"is_company_account": 1,
 				"is_default": 1,
 				"company": company,
+				"account": ensure_bank_gl_account(company, "Main Bank"),
 				"iban": "DE89370400440532013000",
 			}
 		).insert(ignore_permissions=True)

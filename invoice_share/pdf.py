@@ -59,17 +59,40 @@ class PrintOptions:
 def print_options(invoice) -> PrintOptions:
 	"""What the buyer gets is fixed by Invoice Share Settings; the buyer cannot pick another."""
 	settings = guest_settings()
-	print_format = (
-		settings.print_format or frappe.get_meta("Sales Invoice").default_print_format or PRINT_FORMAT
-	)
+	print_format = settings.print_format or site_default_print_format() or PRINT_FORMAT
 	return PrintOptions(
 		print_format=print_format,
 		letter_head=settings.letter_head or invoice.get("letter_head") or None,
-		language=settings.print_language
+		language=_language(invoice),
+		pdf_generator=pdf_generator(print_format),
+	)
+
+
+def _language(invoice) -> str:
+	"""The print's language: the settings', else the customer's (see `notices.buyer_language`)."""
+	from invoice_share.notices import buyer_language
+
+	return (
+		guest_settings().print_language
+		or buyer_language(invoice)
 		or invoice.get("language")
 		or frappe.get_system_settings("language")
-		or "en",
-		pdf_generator=pdf_generator(print_format),
+		or "en"
+	)
+
+
+def site_default_print_format() -> str | None:
+	"""The Sales Invoice's default print format when the site chose it (Customize Form), not the
+	one ERPNext 16 sets when it is installed (a system-generated Property Setter)."""
+	return frappe.db.get_value(
+		"Property Setter",
+		{
+			"doc_type": "Sales Invoice",
+			"doctype_or_field": "DocType",
+			"property": "default_print_format",
+			"is_system_generated": 0,
+		},
+		"value",
 	)
 
 
@@ -126,7 +149,7 @@ def pdf_key(invoice, link: str | None = None) -> tuple[PrintOptions, str]:
 	`link` is the invoice's Active share link, which the buyer's print shows ("View and pay
 	online"): a new, revoked or expired link is another PDF. Looked up when not given.
 	"""
-	parts = "\x1f".join(str(invoice.get(field) or "") for field in ("company", "letter_head", "language"))
+	parts = "\x1f".join((invoice.get("company") or "", invoice.get("letter_head") or "", _language(invoice)))
 	key = frappe.cache.make_key(_CONTEXT + hashlib.sha256(parts.encode()).hexdigest())
 	raw = frappe.cache.get(key)
 	if raw is not None:

@@ -6,7 +6,6 @@ secret only encrypted with the site's key, so a copy of the database yields no w
 """
 
 import datetime
-from contextlib import suppress
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -296,36 +295,37 @@ def _text(value) -> str | None:
 def pending_counts(link_name: str) -> dict:
 	"""Views and downloads counted in Redis and not yet written to the link, and the last view."""
 	make_key = frappe.cache.make_key
-	keys = [make_key(name) for name in _COUNTERS.values()]
-	flushing = _redis(*(("keys", f"{key}:flushing:*") for key in keys))
-	commands = [("hget", key, link_name) for key in keys]
-	commands += [("hget", hash_key, link_name) for found in flushing for hash_key in found]
-	answers = _redis(*commands, ("hget", make_key(_LAST_VIEWED), link_name))
-	pending = {}
-	position = len(keys)
-	for index, field in enumerate(_COUNTERS):
+	commands = []
+	for name in _COUNTERS.values():
 		# A flush under way (or one that failed) is not in the database yet either.
-		extra = answers[position : position + len(flushing[index])]
-		position += len(flushing[index])
-		pending[field] = sum(int(value or 0) for value in (answers[index], *extra))
+		commands += [("hget", make_key(name), link_name), ("hget", make_key(name + _FLUSHING), link_name)]
+	answers = _redis(*commands, ("hget", make_key(_LAST_VIEWED), link_name))
+	pending = {
+		field: int(answers[2 * index] or 0) + int(answers[2 * index + 1] or 0)
+		for index, field in enumerate(_COUNTERS)
+	}
 	pending["last_viewed_on"] = _text(answers[-1])
 	return pending
+
+
+_FLUSHING = ":flushing"
 
 
 def flush_counts() -> None:
 	"""Every minute: add the counted views and downloads to their links.
 
-	Each hash is renamed first, so counting goes on in a new one while this one is written; a
-	flush that fails leaves its hash under the `:flushing:` name, and the next flush takes it too.
+	Each hash is renamed first, so counting goes on in a new one while this one is written. A
+	flush that failed leaves its hash under the `:flushing` name; the next flush writes that one
+	first, and only then takes the new counts.
 	"""
-	import redis
-
 	link = DocType(LINK)
 	for field, name in _COUNTERS.items():
 		key = frappe.cache.make_key(name)
-		with suppress(redis.exceptions.ResponseError):  # no such key: nothing counted since
-			_redis(("rename", key, f"{key}:flushing:{frappe.generate_hash(length=10)}"))
-		for flushing in _redis(("keys", f"{key}:flushing:*"))[0]:
+		flushing = frappe.cache.make_key(name + _FLUSHING)
+		for _attempt in range(2):
+			if not _redis(("exists", flushing))[0]:
+				if not _redis(("exists", key))[0] or not _redis(("renamenx", key, flushing))[0]:
+					break
 			for link_name, count in _redis(("hgetall", flushing))[0].items():
 				frappe.qb.update(link).set(link[field], link[field] + int(count)).where(
 					link.name == _text(link_name)

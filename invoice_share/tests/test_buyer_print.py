@@ -31,10 +31,48 @@ class TestBuyerPrint(TestCase):
 		set_settings(print_format=None, letter_head=None, print_language=None, stripe_enabled=0)
 
 	def test_the_default_is_the_customer_print(self):
-		self.assertFalse(frappe.get_meta("Sales Invoice").default_print_format)
+		# ERPNext 16 sets a default print format for Sales Invoice when it is installed; the
+		# buyer still gets the customer print unless the site chose a default itself.
 		self.assertTrue(frappe.db.exists("Print Format", PRINT_FORMAT))
 		invoice = make_invoice(customer=self.customer)
 		self.assertEqual(pdf.print_options(invoice).print_format, PRINT_FORMAT)
+
+	def test_a_default_the_site_chose_is_used(self):
+		other = frappe.get_all(
+			"Print Format",
+			{"doc_type": "Sales Invoice", "disabled": 0, "name": ["!=", PRINT_FORMAT]},
+			pluck="name",
+			limit=1,
+		)[0]
+		# As Customize Form saves it (ERPNext 16's installer made a system-generated one).
+		name = "Sales Invoice-main-default_print_format"
+		before = frappe.db.get_value("Property Setter", name, ["value", "is_system_generated"], as_dict=True)
+		if before:
+			frappe.db.set_value("Property Setter", name, {"value": other, "is_system_generated": 0})
+		else:
+			frappe.get_doc(
+				{
+					"doctype": "Property Setter",
+					"doctype_or_field": "DocType",
+					"doc_type": "Sales Invoice",
+					"property": "default_print_format",
+					"value": other,
+					"property_type": "Link",
+					"is_system_generated": 0,
+				}
+			).insert(ignore_permissions=True)
+		pdf.forget_print_context()
+
+		def restore():
+			if before:
+				frappe.db.set_value("Property Setter", name, before)
+			else:
+				frappe.delete_doc("Property Setter", name, force=True, ignore_permissions=True)
+			pdf.forget_print_context()
+
+		self.addCleanup(restore)
+		invoice = make_invoice(customer=self.customer)
+		self.assertEqual(pdf.print_options(invoice).print_format, other)
 
 	def test_the_default_pdf_names_the_seller_and_no_internal_field(self):
 		invoice = make_invoice(customer=self.customer, rate=123.45, qty=2, po_no="PO-PRINT-9")

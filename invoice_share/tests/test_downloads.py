@@ -167,9 +167,7 @@ class TestPdfCache(TestCase):
 		invoice = make_invoice()
 		set_settings(print_format=None, letter_head=None, print_language=None)
 		options = pdf.print_options(invoice)
-		self.assertEqual(
-			options.print_format, frappe.get_meta("Sales Invoice").default_print_format or PRINT_FORMAT
-		)
+		self.assertEqual(options.print_format, pdf.site_default_print_format() or PRINT_FORMAT)
 		formats = frappe.get_all(
 			"Print Format", {"doc_type": "Sales Invoice", "disabled": 0}, pluck="name", limit=1
 		)

@@ -288,10 +288,9 @@ class TestSharingApi(HttpTestCase):
 		with ThreadPoolExecutor(max_workers=8) as pool:
 			answers = list(pool.map(share, range(8)))
 		self.assertEqual([a.status_code for a in answers], [200] * 8)
-		tokens_given = [
-			a.json()["message"]["share_token"] for a in answers if a.json()["message"]["share_token"]
-		]
-		self.assertEqual(len(tokens_given), 1)
+		# One link made; the others were shown that same link.
+		self.assertEqual(len({a.json()["message"]["share_token"] for a in answers}), 1)
+		self.assertEqual([a.json()["message"]["already_shared"] for a in answers].count(False), 1)
 		frappe.db.rollback()
 		self.assertEqual(
 			frappe.db.count("Invoice Share Link", {"sales_invoice": invoice.name, "status": "Active"}), 1
@@ -423,7 +422,11 @@ class TestDownloadLinksOverHttp(HttpTestCase):
 
 	def test_many_first_downloads_render_once(self):
 		invoice, token, _ = self.shared()
-		# A new version of the invoice that nothing rendered yet (db_set queues no prerender).
+		# The render the share queued is done first (it is not what this test counts)...
+		deadline = time.time() + 90
+		while not pdf.is_stored(frappe.get_doc("Sales Invoice", invoice.name)) and time.time() < deadline:
+			time.sleep(0.5)
+		# ...then a new version of the invoice that nothing rendered yet (db_set queues no prerender).
 		frappe.get_doc("Sales Invoice", invoice.name).db_set(
 			"remarks", f"changed {frappe.generate_hash(length=6)}", update_modified=True
 		)
@@ -488,14 +491,25 @@ class TestPaymentsOverHttp(HttpTestCase):
 			self.assertIn(text, back.text)
 
 		self.assertEqual(len(self.payment_entries(invoice.name)), 1)
+
 		# The customer got a receipt by email, and the seller a notification (made after commit
 		# by a background job).
-		receipts = frappe.get_all(
-			"Email Queue",
-			{"reference_name": invoice.name, "message": ["like", "%Receipt for invoice%"]},
-			pluck="name",
+		def receipts():
+			frappe.db.rollback()
+			return frappe.get_all(
+				"Email Queue",
+				{"reference_name": invoice.name, "message": ["like", "%Receipt for invoice%"]},
+				pluck="name",
+			)
+
+		deadline = time.time() + 30
+		while time.time() < deadline and not receipts():
+			time.sleep(0.5)
+		self.assertEqual(
+			len(receipts()),
+			1,
+			frappe.get_all("Email Queue", {"reference_name": invoice.name}, ["name", "message"]),
 		)
-		self.assertEqual(len(receipts), 1)
 		deadline = time.time() + 60
 		while time.time() < deadline and not frappe.get_all(
 			"Notification Log",

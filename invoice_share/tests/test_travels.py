@@ -172,7 +172,6 @@ class TestTheBuyersLanguage(TestCase):
 
 	def test_a_german_customers_page_and_pdf_are_german(self):
 		invoice = make_invoice(customer=self.customer)
-		self.assertEqual(invoice.language, "de")  # ERPNext copies the customer's language
 		frappe.local.lang = "en"  # what the browser asked for
 		from invoice_share.www_renderer import _use_buyer_language
 

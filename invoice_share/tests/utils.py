@@ -121,27 +121,7 @@ def tables_containing(text: str) -> list[str]:
 
 def ensure_bank_account(company: str, name: str = "Stripe Clearing") -> str:
 	"""A non-group Bank account of the company, for Stripe money in tests."""
-	abbr = frappe.get_cached_value("Company", company, "abbr")
-	account = f"{name} - {abbr}"
-	if not frappe.db.exists("Account", account):
-		parent = frappe.db.get_value(
-			"Account", {"company": company, "account_type": "Bank", "is_group": 1}, "name"
-		) or frappe.db.get_value(
-			"Account",
-			{"company": company, "root_type": "Asset", "is_group": 1, "parent_account": ["is", "set"]},
-			"name",
-		)
-		frappe.get_doc(
-			{
-				"doctype": "Account",
-				"account_name": name,
-				"company": company,
-				"parent_account": parent,
-				"account_type": "Bank",
-				"is_group": 0,
-			}
-		).insert(ignore_permissions=True)
-	return account
+	return demo.ensure_bank_gl_account(company, name)
 
 
 def configure_stripe(standin, **overrides) -> None:
