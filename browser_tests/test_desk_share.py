@@ -184,6 +184,7 @@ def test_seller_shares_and_guest_opens_the_link(browser):
 	assert_accessible(other, "the 404 page")
 	if RETURN_PATH:
 		assert other.goto(BASE_URL + RETURN_PATH).status == 200
+		assert other.get_by_text("Receipt").is_visible()
 		assert_accessible(other, "the return page")
 		other.screenshot(path=str(SCREENSHOTS / "buyer-return-page.png"), full_page=True)
 	guest.close()

@@ -212,9 +212,13 @@ def use_stripe_standin(api_base: str, secret_key: str, webhook_secret: str) -> N
 
 
 def make_demo_return_path(invoice: str) -> str:
-	"""The page a buyer sees back from Stripe Checkout after cancelling (no Stripe needed to show it),
-	for the browser test and screenshots."""
-	values = frappe.db.get_value("Sales Invoice", invoice, ["company", "customer", "currency"], as_dict=True)
+	"""The page a buyer sees back from Stripe Checkout after paying, with the receipt, for the
+	browser test and screenshots (a demo row: nothing is booked, and no Stripe is needed)."""
+	from frappe.utils import now_datetime
+
+	values = frappe.db.get_value(
+		"Sales Invoice", invoice, ["company", "customer", "currency", "outstanding_amount"], as_dict=True
+	)
 	session_id = f"cs_demo_{frappe.generate_hash(length=24)}"
 	frappe.get_doc(
 		{
@@ -222,10 +226,13 @@ def make_demo_return_path(invoice: str) -> str:
 			"sales_invoice": invoice,
 			"company": values.company,
 			"customer": values.customer,
-			"status": "Expired",
-			"amount": frappe.db.get_value("Sales Invoice", invoice, "outstanding_amount"),
+			"status": "Paid",
+			"amount": values.outstanding_amount,
+			"received_amount": values.outstanding_amount,
 			"currency": values.currency,
+			"paid_on": now_datetime(),
+			"payment_intent": f"pi_demo_{frappe.generate_hash(length=16)}",
 			"checkout_session_id": session_id,
 		}
 	).insert(ignore_permissions=True)
-	return f"/invoice-paid?session_id={session_id}&cancelled=1"
+	return f"/invoice-paid?session_id={session_id}"

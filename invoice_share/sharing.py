@@ -239,7 +239,7 @@ def resolve_token(token: object) -> frappe._dict | None:
 
 # Views and downloads are counted in Redis hashes (link name -> count), so a buyer's request takes
 # no row lock and writes nothing to the database; `flush_counts` adds them to the links every
-# minute, and `counts` adds what is still waiting, so a count is never short.
+# minute, and `pending_counts` adds what is still waiting, so a count is never short.
 _COUNTERS = {"view_count": "invoice_share:views", "download_count": "invoice_share:downloads"}
 _LAST_VIEWED = "invoice_share:last_viewed"
 _FIRST_VIEW = "invoice_share:first_view:"
