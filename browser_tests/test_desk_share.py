@@ -128,6 +128,7 @@ def test_seller_shares_and_guest_opens_the_link(browser):
 	assert re.match(rf"^{re.escape(BASE_URL)}/invoice-view/[A-Za-z0-9_-]{{43}}$", url), url
 	description = page.locator(".modal.show .modal-dialog").inner_text()
 	assert "download" in description and "pay" not in description.replace("PDF", ""), description
+	page.wait_for_timeout(500)
 	page.screenshot(path=str(SCREENSHOTS / "desk-share-dialog.png"))
 	close_dialog(page)
 
@@ -150,6 +151,7 @@ def test_seller_shares_and_guest_opens_the_link(browser):
 	assert download_url.startswith(BASE_URL), download_url
 	text = page.locator(".modal.show .modal-dialog").inner_text()
 	assert re.search(r"until .+\(([A-Za-z_]+/[A-Za-z_/]+|UTC)\)", text), text
+	page.wait_for_timeout(500)  # the dialog's fade-in
 	page.screenshot(path=str(SCREENSHOTS / "desk-download-link.png"))
 	close_dialog(page)
 

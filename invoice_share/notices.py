@@ -7,8 +7,9 @@ the buyer's, and sent after commit (nothing is announced that was rolled back).
 import frappe
 from frappe import _
 from frappe.translate import print_language
-from frappe.utils import fmt_money, format_date
+from frappe.utils import fmt_money, getdate
 
+from invoice_share import wording
 from invoice_share.utils import escaped, get_settings
 
 
@@ -122,7 +123,9 @@ def receipt_context(link, invoice, company: str) -> dict:
 			"customer_name": invoice.customer_name,
 			"invoice": invoice.name,
 			"amount": fmt_money(link.received_amount, currency=link.currency),
-			"paid_on": format_date(link.paid_on) if link.paid_on else "",
+			"paid_on": wording.long_date(getdate(link.paid_on), wording.buyer_locale([], frappe.local.lang))
+			if link.paid_on
+			else "",
 			"reference": link.payment_intent or link.payment_entry,
 			"outstanding": fmt_money(amount_due(invoice), currency=invoice.currency),
 		}

@@ -353,6 +353,14 @@ def latest_payment_status(sales_invoice: str) -> str | None:
 	return statuses[0] if statuses else None
 
 
+def _long_date(value) -> str:
+	"""A date written out in the buyer's locale ("22 November 2026")."""
+	from invoice_share import summary, wording
+
+	locale = wording.buyer_locale(summary.accepted_languages(), frappe.local.lang)
+	return wording.long_date(frappe.utils.getdate(value), locale)
+
+
 def return_page_context(session_id: object, cancelled: bool) -> dict | None:
 	"""Where Stripe sends the buyer back; reconciles the session so a late webhook loses nothing."""
 	if not isinstance(session_id, str) or not session_id.startswith("cs_") or len(session_id) > 255:
@@ -390,7 +398,7 @@ def return_page_context(session_id: object, cancelled: bool) -> dict | None:
 		"seller": frappe.get_cached_value("Company", company, "company_name") or company,
 		"amount": fmt_money(link.received_amount if paid else link.amount, currency=link.currency),
 		# A receipt once paid: when, and the reference to quote (Stripe's payment).
-		"paid_on": frappe.utils.format_date(link.paid_on) if paid and link.paid_on else None,
+		"paid_on": _long_date(link.paid_on) if paid and link.paid_on else None,
 		"reference": (link.payment_intent or link.payment_entry) if paid else None,
 		"retry_url": link.payment_url
 		if link.status == "Open" and link.expires_on and link.expires_on > now_datetime()
