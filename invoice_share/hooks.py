@@ -39,20 +39,33 @@ doc_events = {
 	"Payment Entry": {"on_submit": "invoice_share.events.on_payment_entry_submit"},
 	"Journal Entry": {"on_submit": "invoice_share.events.on_journal_entry_submit"},
 	# What a buyer's PDF is printed with: its cached print context is worked out again.
-	**{
-		doctype: {
-			"on_update": "invoice_share.pdf.forget_print_context",
-			"on_trash": "invoice_share.pdf.forget_print_context",
-		}
-		for doctype in (
-			"Print Format",
-			"Letter Head",
-			"Print Settings",
-			"Company",
-			"Property Setter",
-			"Custom Field",
-			"System Settings",
-		)
+	"Print Format": {
+		"on_update": "invoice_share.pdf.forget_print_context",
+		"on_trash": "invoice_share.pdf.forget_print_context",
+	},
+	"Letter Head": {
+		"on_update": "invoice_share.pdf.forget_print_context",
+		"on_trash": "invoice_share.pdf.forget_print_context",
+	},
+	"Print Settings": {
+		"on_update": "invoice_share.pdf.forget_print_context",
+		"on_trash": "invoice_share.pdf.forget_print_context",
+	},
+	"Company": {
+		"on_update": "invoice_share.pdf.forget_print_context",
+		"on_trash": "invoice_share.pdf.forget_print_context",
+	},
+	"Property Setter": {
+		"on_update": "invoice_share.pdf.forget_print_context",
+		"on_trash": "invoice_share.pdf.forget_print_context",
+	},
+	"Custom Field": {
+		"on_update": "invoice_share.pdf.forget_print_context",
+		"on_trash": "invoice_share.pdf.forget_print_context",
+	},
+	"System Settings": {
+		"on_update": "invoice_share.pdf.forget_print_context",
+		"on_trash": "invoice_share.pdf.forget_print_context",
 	},
 }
 
