@@ -1,5 +1,7 @@
 """Install and uninstall: settings with sane defaults, and nothing left behind."""
 
+import shutil
+
 import frappe
 
 from invoice_share import signing, tokens
@@ -95,8 +97,6 @@ def before_uninstall():
 	)
 	frappe.delete_doc("Email Template", EMAIL_TEMPLATE, ignore_missing=True, force=True)
 	frappe.clear_cache(doctype="Sales Invoice")
-	import shutil
-
 	from invoice_share.pdf import STORE_FOLDER
 
 	shutil.rmtree(frappe.get_site_path("private", STORE_FOLDER), ignore_errors=True)

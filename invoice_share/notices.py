@@ -60,8 +60,15 @@ def notify_seller(sales_invoice: str, subject: str, setting: str) -> None:
 		frappe.db.after_commit.add(lambda: enqueue_create_notification(users, notification))
 
 
+def _customer(sales_invoice: str) -> str:
+	"""The customer's name for a notification subject, which the desk shows as HTML."""
+	from frappe.utils import escape_html
+
+	return escape_html(frappe.db.get_value("Sales Invoice", sales_invoice, "customer_name") or "")
+
+
 def notify_first_view(sales_invoice: str) -> None:
-	customer = frappe.db.get_value("Sales Invoice", sales_invoice, "customer_name")
+	customer = _customer(sales_invoice)
 	notify_seller(
 		sales_invoice,
 		_("{0} opened invoice {1} for the first time.").format(
@@ -72,7 +79,7 @@ def notify_first_view(sales_invoice: str) -> None:
 
 
 def notify_payment(sales_invoice: str, money: str) -> None:
-	customer = frappe.db.get_value("Sales Invoice", sales_invoice, "customer_name")
+	customer = _customer(sales_invoice)
 	notify_seller(
 		sales_invoice,
 		_("{0} paid {1} online for invoice {2}.").format(
