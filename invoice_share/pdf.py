@@ -112,10 +112,14 @@ def pdf_generator(print_format: str) -> str | None:
 def cache_key(invoice, options: PrintOptions) -> str:
 	"""Everything that changes the printed PDF: the invoice, each document its print is made of,
 	and the invoice's Active share link (the print shows it)."""
+	return _digest(invoice, options, [*_print_versions(invoice, options), _active_link(invoice.name)])
+
+
+def _active_link(invoice_name: str) -> str:
+	"""The name of the invoice's Active share link, which the buyer's print shows; empty if none."""
 	from invoice_share.sharing import get_active_link
 
-	link = (get_active_link(invoice.name) or {}).get("name") or ""
-	return _digest(invoice, options, [*_print_versions(invoice, options), link])
+	return (get_active_link(invoice_name) or {}).get("name") or ""
 
 
 def _digest(invoice, options: PrintOptions, versions) -> str:
@@ -163,9 +167,7 @@ def pdf_key(invoice, link: str | None = None) -> tuple[PrintOptions, str]:
 			key, json.dumps({"options": asdict(options), "versions": versions}), ex=CONTEXT_SECONDS
 		)
 	if link is None:
-		from invoice_share.sharing import get_active_link
-
-		link = (get_active_link(invoice.name) or {}).get("name") or ""
+		link = _active_link(invoice.name)
 	return options, _digest(invoice, options, [*versions, link])
 
 

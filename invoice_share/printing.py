@@ -10,6 +10,7 @@ import functools
 import os
 
 import frappe
+from frappe.model.document import Document
 
 PRINT_FORMAT = "Invoice Share Customer Invoice"
 TEMPLATE = os.path.join(
@@ -28,6 +29,11 @@ def template_version() -> str:
 	return str(os.stat(TEMPLATE).st_mtime_ns)
 
 
+def _name(doc) -> str | None:
+	"""A Sales Invoice's name, from its name or the document (or its fields) as templates pass it."""
+	return doc if isinstance(doc, str) else (doc or {}).get("name")
+
+
 def invoice_share_url(doc, create: bool = True) -> str:
 	"""Jinja method: the invoice's share link, for Email Templates, Notifications, Print Formats,
 	Auto Repeat and Dunning texts: `{{ invoice_share_url(doc) }}` (or `invoice_share_url(name)`
@@ -38,7 +44,7 @@ def invoice_share_url(doc, create: bool = True) -> str:
 	"""
 	from invoice_share import sharing
 
-	name = doc if isinstance(doc, str) else (doc or {}).get("name")
+	name = _name(doc)
 	if not name or not frappe.db.exists("Sales Invoice", name):
 		return ""
 	invoice = frappe.get_doc("Sales Invoice", name)
@@ -66,17 +72,18 @@ def invoice_share_qr(doc, url: str | None = None) -> str:
 	return qr.qr_png_data_uri(url) if url else ""
 
 
-def invoice_share_epc_qr(doc) -> str:
+def invoice_share_epc_qr(doc, account=None) -> str:
 	"""Jinja method: an EPC (GiroCode) QR for a SEPA transfer of what is due, when the invoice is
-	in EUR, something is due and the company's bank account has an IBAN; else empty."""
+	in EUR, something is due and the company's bank account (`account`, else looked up) has an
+	IBAN; else empty."""
 	from invoice_share import qr, summary
 	from invoice_share.payments.settlement import amount_due
 
-	invoice = frappe.get_doc("Sales Invoice", doc if isinstance(doc, str) else doc.get("name"))
+	invoice = doc if isinstance(doc, Document) else frappe.get_doc("Sales Invoice", _name(doc))
 	if invoice.currency != "EUR" or invoice.docstatus != 1 or invoice.is_return:
 		return ""
 	due = amount_due(invoice)
-	account = summary.company_bank_account(invoice.company)
+	account = account or summary.company_bank_account(invoice.company)
 	if due <= 0 or not account or not account.iban or not qr.is_valid_iban(account.iban):
 		return ""
 	company = frappe.get_cached_value("Company", invoice.company, "company_name") or invoice.company
@@ -105,5 +112,5 @@ def invoice_share_print(doc) -> dict:
 	# The link the invoice is shared with (a PDF never makes one: the link is in the PDF's cache key).
 	context["share_url"] = invoice_share_url(doc, create=False) if context["is_payable"] else ""
 	context["share_qr"] = invoice_share_qr(doc, context["share_url"]) if context["share_url"] else ""
-	context["epc_qr"] = invoice_share_epc_qr(doc) if context["bank_account"] else ""
+	context["epc_qr"] = invoice_share_epc_qr(doc, context["bank_account"]) if context["bank_account"] else ""
 	return context

@@ -101,13 +101,9 @@ def guest_summary(invoice) -> dict:
 	}
 
 
-def address_lines(display: str | None) -> list[str]:
-	"""The lines of an address as ERPNext displays it (HTML with <br>), as plain text."""
-	return text_lines(display)
-
-
 def text_lines(value: str | None) -> list[str]:
-	"""HTML (an address, the terms) as lines of plain text: breaks, paragraphs and list items kept."""
+	"""HTML (an address as ERPNext displays it, the terms) as lines of plain text: breaks,
+	paragraphs and list items kept."""
 	if not value:
 		return []
 	text = html_to_text(_LINE_BREAKS.sub("\n", value))
@@ -127,7 +123,7 @@ def seller_address_lines(invoice) -> list[str]:
 			from frappe.contacts.doctype.address.address import get_address_display
 
 			display = get_address_display(address)
-	return address_lines(display)
+	return text_lines(display)
 
 
 def public_logo(invoice) -> str | None:
@@ -156,7 +152,7 @@ def bill_to(invoice) -> dict:
 	"""Who is billed: the customer as printed on the invoice (name, billing address, tax id)."""
 	return {
 		"name": invoice.customer_name or invoice.customer,
-		"address": address_lines(invoice.get("address_display")),
+		"address": text_lines(invoice.get("address_display")),
 		"tax_id": invoice.get("tax_id"),
 	}
 
@@ -261,6 +257,7 @@ def page_context(
 	state = payment_status(invoice)
 	due = amount_due(invoice)
 	total = invoice_total(invoice)
+	seller = seller_details(invoice)
 	taxes = [
 		{"description": row.description, "amount": money(row.tax_amount_after_discount_amount)}
 		for row in invoice.get("taxes") or []
@@ -287,8 +284,8 @@ def page_context(
 		for payment in payments_so_far(invoice)
 	]
 	return {
-		"seller": seller_name(invoice),
-		"seller_details": seller_details(invoice),
+		"seller": seller["name"],
+		"seller_details": seller,
 		"bill_to": bill_to(invoice),
 		"invoice": invoice.name,
 		"posting_date": date(invoice.posting_date),

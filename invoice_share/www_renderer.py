@@ -156,7 +156,7 @@ def buyer_page_html(invoice, token: str, *, accepted_languages: list[str] | None
 		if context["bank_account"]:
 			from invoice_share.printing import invoice_share_epc_qr
 
-			context["epc_qr"] = invoice_share_epc_qr(invoice)
+			context["epc_qr"] = invoice_share_epc_qr(invoice, context["bank_account"])
 	return guest.render("invoice_share/templates/buyer/page.html", context)
 
 

@@ -132,13 +132,20 @@ start_server() {
 	say "Serving $site on http://127.0.0.1:$port"
 	bench_cmd --site "$site" serve --port "$port" --noreload >"$BENCH_DIR/logs/invoice-share-serve.log" 2>&1 &
 	SERVER_PIDS+=($!)
+	start_worker_and_wait "$site" "$port" "$BENCH_DIR/logs/invoice-share-serve.log"
+}
+
+# start_worker_and_wait SITE PORT LOG: one background worker, then wait until the server just
+# started answers on PORT (LOG is its log, named if it does not).
+start_worker_and_wait() {
+	local site="$1" port="$2" log="$3"
 	bench_cmd --site "$site" worker --queue short,default >"$BENCH_DIR/logs/invoice-share-worker.log" 2>&1 &
 	SERVER_PIDS+=($!)
 	for _ in $(seq 1 120); do
 		curl -fsS "http://127.0.0.1:$port/api/method/ping" >/dev/null 2>&1 && return 0
 		sleep 1
 	done
-	echo "The server did not answer on port $port; see $BENCH_DIR/logs/invoice-share-serve.log" >&2
+	echo "The server did not answer on port $port; see $log" >&2
 	return 1
 }
 
@@ -152,14 +159,7 @@ start_gunicorn() { # start_gunicorn SITE PORT WORKERS
 		"invoice_share.benchmark:wsgi(\"$2\")"' "$port" "$workers" "$site" \
 		>"$BENCH_DIR/logs/invoice-share-gunicorn.log" 2>&1 &
 	SERVER_PIDS+=($!)
-	bench_cmd --site "$site" worker --queue short,default >"$BENCH_DIR/logs/invoice-share-worker.log" 2>&1 &
-	SERVER_PIDS+=($!)
-	for _ in $(seq 1 120); do
-		curl -fsS "http://127.0.0.1:$port/api/method/ping" >/dev/null 2>&1 && return 0
-		sleep 1
-	done
-	echo "gunicorn did not answer on port $port; see $BENCH_DIR/logs/invoice-share-gunicorn.log" >&2
-	return 1
+	start_worker_and_wait "$site" "$port" "$BENCH_DIR/logs/invoice-share-gunicorn.log"
 }
 
 # Servers run under a few wrapper shells (and perhaps chroot): end each whole process tree.
