@@ -10,8 +10,8 @@ from frappe.utils import validate_email_address
 from werkzeug.wrappers import Response
 
 from invoice_share import downloads, guest, params, pdf, sharing, summary
-from invoice_share.exceptions import InvalidArgument, PdfBusy
-from invoice_share.utils import get_settings, iso, load_invoice
+from invoice_share.exceptions import InvalidArgument, PaymentPending, PdfBusy
+from invoice_share.utils import get_settings, insecure_site_url_warning, iso, load_invoice
 
 # Share links
 
@@ -32,6 +32,8 @@ def generate_share_link(
 		"already_shared": issued.already_shared,
 		"share_token_created_at": iso(issued.link.creation),
 		"expires_on": iso(issued.link.expires_on),
+		# Set when the site's address is not https: the link would travel in clear text.
+		"warning": insecure_site_url_warning(),
 	}
 
 
@@ -77,7 +79,10 @@ def get_download_link(sales_invoice: str | None = None, seconds_valid: str | int
 		seconds = get_settings().download_link_lifetime
 	else:
 		seconds = params.parse_whole_number(seconds_valid)
-	return downloads.issue(invoice, downloads.validate_lifetime(seconds))
+	# The PDF shows the invoice's share link only to those who may share it themselves.
+	return downloads.issue(
+		invoice, downloads.validate_lifetime(seconds), with_share_link=invoice.has_permission("write")
+	)
 
 
 # Guest routes
@@ -118,7 +123,8 @@ def signed_invoice_pdf(token=None):
 	invoice = downloads.resolve(token)
 	if invoice is None:
 		return guest.not_found_json()
-	return _pdf_response(invoice)
+	# Without the share link: the same PDF as an invoice that has none ("" is no link).
+	return _pdf_response(invoice, link=None if invoice.with_share_link else "")
 
 
 def _pdf_response(invoice, link: str | None = None):
@@ -157,6 +163,14 @@ def start_checkout(token=None, redirect=None):
 	frappe.db.savepoint("invoice_share_checkout")
 	try:
 		link = checkout.checkout_for(invoice, share_link=row.name)
+	except PaymentPending as exc:
+		# Paid already, or on its way: say so, and keep what was learnt (the link's flag).
+		frappe.clear_messages()
+		if from_page:
+			return guest.message_page(_("Payment received"), str(exc), status=exc.http_status_code)
+		return guest.json_response(
+			{"pending": True, "message": frappe.utils.strip_html(str(exc))}, status=exc.http_status_code
+		)
 	except frappe.ValidationError as exc:
 		if not from_page:
 			raise
@@ -173,12 +187,18 @@ def start_checkout(token=None, redirect=None):
 
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
-@guest.rate_limited(guest.WEBHOOK_LIMIT)
 def stripe_webhook():
-	"""Stripe's events: 200 for a correctly signed event, 400 otherwise."""
+	"""Stripe's events: 200 for a correctly signed event, 400 otherwise. The signature is checked
+	first: Stripe's own deliveries never count against a limit, only badly signed posts do."""
 	from invoice_share.payments import webhook
 
-	return webhook.handle(frappe.request.get_data(), frappe.get_request_header("Stripe-Signature"))
+	return webhook.handle(
+		frappe.request.get_data(),
+		frappe.get_request_header("Stripe-Signature"),
+		rate_limited=lambda: (
+			guest.counted_once() and guest.rate_limit_exceeded("api:stripe_webhook", guest.WEBHOOK_LIMIT)
+		),
+	)
 
 
 # Argument parsing

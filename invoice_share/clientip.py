@@ -4,7 +4,8 @@
 is whatever the client wants it to be (Frappe's `request_ip` takes that one). Here the chain is
 walked back from the socket's peer: while the hop we are looking at is a proxy we trust, the
 address it reports is believed; the first address that is not a trusted proxy is the client.
-With no trusted proxies (the default) the client is the socket's peer.
+With no trusted proxies the client is the socket's peer; the app trusts `LOOPBACK` (where the
+nginx of a production bench connects from) unless the settings name other proxies.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import ipaddress
 from collections.abc import Iterable
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Proxies on this machine (nginx in front of a bench): trusted when no others are configured.
+LOOPBACK = "127.0.0.1\n::1"
 
 
 class InvalidProxy(ValueError):

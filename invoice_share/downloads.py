@@ -50,7 +50,9 @@ def ensure_printable(invoice) -> None:
 		)
 
 
-def issue(invoice, seconds_valid: int) -> dict:
+def issue(invoice, seconds_valid: int, *, with_share_link: bool = False) -> dict:
+	"""A signed link to the invoice's PDF; the PDF shows the share link only `with_share_link`
+	(the caller may share the invoice), so a short-lived link never yields the permanent one."""
 	ensure_printable(invoice)
 	secret = _secret()
 	if not secret:
@@ -66,6 +68,7 @@ def issue(invoice, seconds_valid: int) -> dict:
 		site=frappe.local.site,
 		sales_invoice=invoice.name,
 		expires_at=expires_at,
+		with_share_link=with_share_link,
 	)
 	from invoice_share.pdf import prerender_after_commit
 
@@ -77,8 +80,8 @@ def issue(invoice, seconds_valid: int) -> dict:
 
 
 def resolve(token: object):
-	"""What a PDF download needs of the invoice a valid token points to (`pdf.INVOICE_FIELDS`),
-	or None for every kind of invalid token."""
+	"""What a PDF download needs of the invoice a valid token points to (`pdf.INVOICE_FIELDS`, and
+	`with_share_link`), or None for every kind of invalid token."""
 	from invoice_share.pdf import INVOICE_FIELDS
 
 	try:
@@ -88,6 +91,7 @@ def resolve(token: object):
 	invoice = frappe.db.get_value("Sales Invoice", claims.sales_invoice, INVOICE_FIELDS, as_dict=True)
 	if not invoice or invoice.docstatus == 0 or (invoice.docstatus == 2 and not _cancelled_printable()):
 		return None
+	invoice.with_share_link = claims.with_share_link
 	return invoice
 
 

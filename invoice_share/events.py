@@ -51,3 +51,31 @@ def link_has_permission(doc, ptype=None, user=None, debug=False):
 	if ptype not in (None, "read", "select", "report", "export", "print"):
 		return None
 	return frappe.has_permission("Sales Invoice", "read", doc.sales_invoice, user=user)
+
+
+def share_link_query_conditions(user=None, doctype=None) -> str:
+	return _link_query_conditions("Invoice Share Link", user)
+
+
+def payment_link_query_conditions(user=None, doctype=None) -> str:
+	return _link_query_conditions("Invoice Payment Link", user)
+
+
+def _link_query_conditions(doctype: str, user: str | None) -> str:
+	"""List, report and export of link rows show only rows whose invoice the user may read: the
+	Sales Invoice's own conditions (role permissions, User Permissions on customer or company,
+	other apps' permission_query_conditions), as a subquery on the invoice."""
+	from frappe.model.db_query import DatabaseQuery
+
+	user = user or frappe.session.user
+	if user == "Administrator":
+		return ""
+	if not frappe.has_permission("Sales Invoice", "read", user=user):
+		return "1=0"
+	conditions = DatabaseQuery("Sales Invoice", user=user).build_match_conditions()
+	if not conditions:
+		return ""
+	return (
+		f"`tab{doctype}`.`sales_invoice` in "
+		f"(select `tabSales Invoice`.`name` from `tabSales Invoice` where {conditions})"
+	)

@@ -37,3 +37,15 @@ class PdfBusy(frappe.ValidationError):
 	"""The PDF is being rendered by another request and did not come in time; try again shortly."""
 
 	http_status_code = 503
+
+
+class PaymentPending(frappe.ValidationError):
+	"""A payment of the invoice is processing (a bank debit) or was taken and waits to be booked."""
+
+	http_status_code = 409
+
+
+class CheckoutBusy(frappe.ValidationError):
+	"""Another request is starting a payment of the same invoice and did not finish in time."""
+
+	http_status_code = 503

@@ -46,10 +46,16 @@ def page_headers() -> dict:
 	or proxy), that address's origin too, where such a server serves its pay page."""
 	from invoice_share.utils import guest_settings
 
+	settings = guest_settings()
 	form_action = ["'self'", STRIPE_CHECKOUT_ORIGIN]
-	api_origin = params.parse_api_base(guest_settings().stripe_api_base or params.STRIPE_API_BASE)
+	api_origin = params.parse_api_base(settings.stripe_api_base or params.STRIPE_API_BASE)
 	if api_origin and api_origin != params.STRIPE_API_BASE:
 		form_action.append(api_origin)
+	# A custom checkout domain, as Stripe's sessions name it: the 303 to it is governed by the
+	# page's form-action too.
+	for origin in (settings.stripe_checkout_origins or "").split():
+		if origin not in form_action and _is_origin(origin):
+			form_action.append(origin)
 	return {
 		**PRIVATE_HEADERS,
 		"X-Frame-Options": "DENY",
@@ -58,6 +64,13 @@ def page_headers() -> dict:
 			f"form-action {' '.join(form_action)}; base-uri 'none'; frame-ancestors 'none'"
 		),
 	}
+
+
+def _is_origin(value: str) -> bool:
+	"""A bare scheme://host[:port], safe to put in a header as it is."""
+	import re
+
+	return bool(re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", value))
 
 
 @functools.cache
@@ -138,9 +151,10 @@ def client_address() -> str:
 	peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR") or request.remote_addr
 	forwarded_for = ", ".join(request.headers.getlist("X-Forwarded-For"))
 	try:
-		trusted = clientip.parse_networks(guest_settings().trusted_proxies)
-	except clientip.InvalidProxy:  # saved before validation existed: trust no one
-		trusted = []
+		# Loopback is where a bench's nginx connects from: trusted unless other proxies are named.
+		trusted = clientip.parse_networks(guest_settings().trusted_proxies or clientip.LOOPBACK)
+	except clientip.InvalidProxy:  # saved before validation existed: loopback only
+		trusted = clientip.parse_networks(clientip.LOOPBACK)
 	return clientip.client_address(peer, forwarded_for, trusted)
 
 

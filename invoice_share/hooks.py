@@ -69,10 +69,14 @@ doc_events = {
 	},
 }
 
-# Permissions: a link row is as readable as its invoice.
+# Permissions: a link row is as readable as its invoice, one by one and in lists and reports.
 has_permission = {
 	"Invoice Share Link": "invoice_share.events.link_has_permission",
 	"Invoice Payment Link": "invoice_share.events.link_has_permission",
+}
+permission_query_conditions = {
+	"Invoice Share Link": "invoice_share.events.share_link_query_conditions",
+	"Invoice Payment Link": "invoice_share.events.payment_link_query_conditions",
 }
 
 # Jinja: the share link (and its QR) for Email Templates, Notifications and Print Formats, and what

@@ -89,6 +89,18 @@ def notify_payment(sales_invoice: str, money: str) -> None:
 	)
 
 
+def notify_unbooked(sales_invoice: str, money: str) -> None:
+	"""As for a payment, but the Payment Entry was refused: someone has to fix the cause."""
+	customer = _customer(sales_invoice)
+	notify_seller(
+		sales_invoice,
+		_(
+			"{0} paid {1} online for invoice {2}, but ERPNext refused the Payment Entry. See the payment link marked Needs Attention."
+		).format(frappe.bold(customer), frappe.bold(money), frappe.bold(sales_invoice)),
+		"notify_on_payment",
+	)
+
+
 def customer_email(invoice) -> str | None:
 	return invoice.get("contact_email") or frappe.db.get_value("Customer", invoice.customer, "email_id")
 

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 import frappe
 from frappe.model.document import Document
 from frappe.translate import print_language
-from frappe.utils import flt, get_datetime
+from frappe.utils import flt, get_datetime, nowdate
 from werkzeug.wrappers import Response
 
 from invoice_share.exceptions import PdfBusy
@@ -123,7 +123,11 @@ def _active_link(invoice_name: str) -> str:
 
 
 def _digest(invoice, options: PrintOptions, versions) -> str:
+	# What is due depends on the day (an early-payment discount lapses, "overdue" begins), and so
+	# do the amount printed and the EPC GiroCode's: a payable invoice's PDF is one per day.
+	day = nowdate() if flt(invoice.outstanding_amount) > 0 and invoice.docstatus == 1 else ""
 	parts = (
+		day,
 		invoice.name,
 		str(get_datetime(invoice.modified)),  # a string after save, a datetime when read
 		str(invoice.docstatus),
@@ -227,13 +231,18 @@ def _company_version(company: str) -> str:
 	return hashlib.sha256(frappe.as_json(printable).encode()).hexdigest()
 
 
-def render(invoice, options: PrintOptions) -> bytes:
-	"""Frappe's print of the invoice, without the caller's print permission (a guest has none)."""
+def render(invoice, options: PrintOptions, *, show_share_link: bool = True) -> bytes:
+	"""Frappe's print of the invoice, without the caller's print permission (a guest has none).
+
+	The print sees none of the request's parameters: Frappe's print view reads `settings`,
+	`pdf_generator` and more from `form_dict`, and a guest must not change the PDF that every
+	holder of the link gets (nor break it with a malformed value)."""
 	previous = frappe.flags.ignore_print_permissions
+	previous_hide = frappe.flags.invoice_share_hide_share_link
 	frappe.flags.ignore_print_permissions = True
-	# Frappe 16's get_print takes the generator from the request's form_dict when there is one:
-	# a guest must not choose it (it is part of the cache key, chosen by the site).
-	asked = frappe.local.form_dict.pop("pdf_generator", None)
+	frappe.flags.invoice_share_hide_share_link = not show_share_link
+	request_form = frappe.local.form_dict
+	frappe.local.form_dict = frappe._dict()
 	extra = {"pdf_generator": options.pdf_generator} if options.pdf_generator else {}
 	try:
 		with print_language(options.language):
@@ -248,8 +257,8 @@ def render(invoice, options: PrintOptions) -> bytes:
 			)
 	finally:
 		frappe.flags.ignore_print_permissions = previous
-		if asked is not None:
-			frappe.local.form_dict.pdf_generator = asked
+		frappe.flags.invoice_share_hide_share_link = previous_hide
+		frappe.local.form_dict = request_form
 
 
 def store() -> PdfStore:
@@ -264,7 +273,8 @@ def get_pdf(invoice, *, wait: bool = True, link: str | None = None) -> tuple[byt
 	"""The PDF bytes and whether they came from the store.
 
 	`invoice` is the Sales Invoice, or a dict of its INVOICE_FIELDS; the document is loaded only
-	when the PDF has to be rendered; `link` its Active share link when known (see `pdf_key`).
+	when the PDF has to be rendered; `link` its Active share link when known (see `pdf_key`), or
+	"" for a PDF that shows no share link (one served through a download link).
 	While another process renders this very version, wait for it (up to RENDER_WAIT_SECONDS, then
 	PdfBusy), or with `wait=False` return (None, False).
 	"""
@@ -287,7 +297,7 @@ def get_pdf(invoice, *, wait: bool = True, link: str | None = None) -> tuple[byt
 	try:
 		if not isinstance(invoice, Document):
 			invoice = frappe.get_doc("Sales Invoice", invoice.name)
-		data = render(invoice, options)
+		data = render(invoice, options, show_share_link=link != "")
 		pdfs.put(key, data)
 		frappe.cache.incr(frappe.cache.make_key(_RENDERS))
 	finally:

@@ -45,8 +45,8 @@ def invoice_share_url(doc, create: bool = True) -> str:
 	from invoice_share import sharing
 
 	name = _name(doc)
-	if not name or not frappe.db.exists("Sales Invoice", name):
-		return ""
+	if frappe.flags.invoice_share_hide_share_link or not name or not frappe.db.exists("Sales Invoice", name):
+		return ""  # (a PDF served through a download link of someone who may not share)
 	invoice = frappe.get_doc("Sales Invoice", name)
 	# The buyer's own PDF is printed for a guest, who holds the link already.
 	if invoice.docstatus != 1 or not (
@@ -110,7 +110,9 @@ def invoice_share_print(doc) -> dict:
 	context = summary.page_context(doc, show_items=True)
 	context["bank_account"] = summary.company_bank_account(doc.company) if context["is_payable"] else None
 	# The link the invoice is shared with (a PDF never makes one: the link is in the PDF's cache key).
-	context["share_url"] = invoice_share_url(doc, create=False) if context["is_payable"] else ""
+	# None in a PDF served through a download link whose asker may not share the invoice.
+	show_link = context["is_payable"] and not frappe.flags.invoice_share_hide_share_link
+	context["share_url"] = invoice_share_url(doc, create=False) if show_link else ""
 	context["share_qr"] = invoice_share_qr(doc, context["share_url"]) if context["share_url"] else ""
 	context["epc_qr"] = invoice_share_epc_qr(doc, context["bank_account"]) if context["bank_account"] else ""
 	return context

@@ -1,6 +1,7 @@
 """Signed download links: a PyJWT (HS256) token bound to a site, an invoice and a purpose.
 
-The token carries only the invoice (`sub`) and the expiry (`exp`), so that the link stays short
+The token carries only the invoice (`sub`), the expiry (`exp`) and, when the PDF may show the
+invoice's share link, `shr`, so that the link stays short
 enough to paste; the site and the purpose are bound through the key, which is derived from the
 site's secret, the site's name and the purpose (a token made for another site or another use of
 the same secret does not verify). Tokens of the first, longer format (site and purpose as
@@ -36,6 +37,9 @@ class InvalidDownloadToken(Exception):
 class DownloadClaims:
 	sales_invoice: str
 	expires_at: int
+	# Whether the PDF may show the invoice's share link: only when the one who asked for the
+	# download link may share the invoice (`shr`); tokens without the claim show none.
+	with_share_link: bool = False
 
 
 def new_secret() -> str:
@@ -46,10 +50,15 @@ def _key(secret: str, site: str) -> str:
 	return hmac.new(secret.encode(), f"{site}\x1f{PURPOSE}".encode(), hashlib.sha256).hexdigest()
 
 
-def sign(*, secret: str, site: str, sales_invoice: str, expires_at: int) -> str:
+def sign(
+	*, secret: str, site: str, sales_invoice: str, expires_at: int, with_share_link: bool = False
+) -> str:
 	if not secret:
 		raise ValueError("a signing secret is required")
-	return jwt.encode({"sub": sales_invoice, "exp": int(expires_at)}, _key(secret, site), algorithm=ALGORITHM)
+	claims = {"sub": sales_invoice, "exp": int(expires_at)}
+	if with_share_link:
+		claims["shr"] = 1
+	return jwt.encode(claims, _key(secret, site), algorithm=ALGORITHM)
 
 
 def verify(token: object, *, secret: str, site: str, now: int | None = None) -> DownloadClaims:
@@ -70,7 +79,9 @@ def verify(token: object, *, secret: str, site: str, now: int | None = None) -> 
 		raise InvalidDownloadToken
 	if not isinstance(claims.get("sub"), str):
 		raise InvalidDownloadToken
-	return DownloadClaims(sales_invoice=claims["sub"], expires_at=int(claims["exp"]))
+	return DownloadClaims(
+		sales_invoice=claims["sub"], expires_at=int(claims["exp"]), with_share_link=claims.get("shr") == 1
+	)
 
 
 def _verify_first_format(token: str, *, secret: str, site: str) -> dict:

@@ -43,6 +43,7 @@ GUEST_FIELDS = (
 	"print_format",
 	"letter_head",
 	"print_language",
+	"stripe_checkout_origins",
 )
 
 
@@ -105,6 +106,50 @@ def site_url(path: str = "") -> str:
 			frappe.local.request = request
 		else:
 			del frappe.local.request
+
+
+def insecure_site_url_warning() -> str | None:
+	"""A warning when the links handed out would go over plain http (the site has no https
+	`host_name`), except on this machine; None when they go over https."""
+	from urllib.parse import urlsplit
+
+	parts = urlsplit(site_url())
+	if parts.scheme == "https" or is_local_host(parts.hostname):
+		return None
+	return _(
+		"This site's address is {0}, not https: share links would travel in clear text in emails and QR codes."
+		" Set host_name to the site's https address (bench set-config host_name https://…)."
+	).format(f"{parts.scheme}://{parts.netloc}")
+
+
+def is_local_host(host: str | None) -> bool:
+	import ipaddress
+
+	host = (host or "").strip("[]").lower()
+	if host == "localhost" or host.endswith(".localhost"):
+		return True
+	try:
+		return ipaddress.ip_address(host).is_loopback
+	except ValueError:
+		return False
+
+
+def learn_checkout_origin(origin: str) -> None:
+	"""Remember where Stripe hosts its checkout pages (a custom checkout domain), so the buyer
+	page's form may lead there (its Content-Security-Policy `form-action`). The latest few only."""
+	from invoice_share import params
+
+	settings = guest_settings()
+	known = (settings.stripe_checkout_origins or "").split()
+	api_origin = params.parse_api_base(settings.stripe_api_base or params.STRIPE_API_BASE)
+	if origin in known or origin in ("https://checkout.stripe.com", api_origin):
+		return
+	origins = [*known, origin][-CHECKOUT_ORIGINS_KEPT:]
+	frappe.db.set_single_value("Invoice Share Settings", "stripe_checkout_origins", "\n".join(origins))
+	frappe.db.after_commit.add(publish_guest_settings)
+
+
+CHECKOUT_ORIGINS_KEPT = 3
 
 
 def html_to_text(value: str | None) -> str:

@@ -47,10 +47,18 @@ class BuyerPageRenderer:
 			return None
 		_use_buyer_language(row.invoice)
 		accepted = summary.accepted_languages()
+		from invoice_share.payments import checkout
+
+		# A payment on its way (or taken, not yet booked) and the words of the Pay button are
+		# outside the invoice: part of the cached page's key.
+		pending = checkout.pending_payment(row.sales_invoice) or ""
+		card_only = checkout.card_only()
 
 		def page(token_text: str) -> str:
 			invoice = frappe.get_doc("Sales Invoice", row.sales_invoice)
-			return buyer_page_html(invoice, token_text, accepted_languages=accepted)
+			return buyer_page_html(
+				invoice, token_text, accepted_languages=accepted, pending=pending, card_only=card_only
+			)
 
 		if frappe.session.user != "Guest":  # the page holds the visitor's CSRF token: not shared
 			return guest.html_response(page(token))
@@ -61,6 +69,8 @@ class BuyerPageRenderer:
 			lambda: page(_TOKEN_SLOT),
 			frappe.local.lang or "",
 			",".join(accepted)[:200],
+			pending,
+			str(card_only),
 		)
 		return guest.html_response(html.replace(_TOKEN_SLOT, token))
 
@@ -133,10 +143,24 @@ def _early_api_answer(method: str):
 	return api.shared_invoice_pdf(token=token)
 
 
-def buyer_page_html(invoice, token: str, *, accepted_languages: list[str] | None = None) -> str:
-	"""The buyer page of `invoice` as its link's holder sees it."""
+def buyer_page_html(
+	invoice,
+	token: str,
+	*,
+	accepted_languages: list[str] | None = None,
+	pending: str | None = None,
+	card_only: bool | None = None,
+) -> str:
+	"""The buyer page of `invoice` as its link's holder sees it.
+
+	`pending` is a payment on its way ("Processing") or taken and not yet booked ("Received"):
+	the page says so and offers no Pay button meanwhile."""
 	from invoice_share.payments import checkout
 
+	if pending is None:
+		pending = checkout.pending_payment(invoice.name)
+	if card_only is None:
+		card_only = checkout.card_only()
 	context = summary.page_context(
 		invoice,
 		show_items=bool(guest_settings().show_line_items),
@@ -147,10 +171,12 @@ def buyer_page_html(invoice, token: str, *, accepted_languages: list[str] | None
 		token=token,
 		pdf_url=f"/api/method/invoice_share.api.shared_invoice_pdf?token={token}",
 		checkout_url="/api/method/invoice_share.api.start_checkout",
-		can_pay=context["is_payable"] and checkout.stripe_ready(),
+		can_pay=context["is_payable"] and checkout.stripe_ready() and not pending,
+		pending_payment=pending if context["is_payable"] else None,
+		card_only=card_only,
 		csrf_token=_csrf_token(),
 	)
-	if context["is_payable"] and not context["can_pay"]:
+	if context["is_payable"] and not context["can_pay"] and not pending:
 		# No card payment: say how to pay by transfer, quoting the invoice.
 		context["bank_account"] = summary.company_bank_account(invoice.company)
 		if context["bank_account"]:

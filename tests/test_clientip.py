@@ -1,5 +1,6 @@
 import pytest
 
+from invoice_share import clientip
 from invoice_share.clientip import InvalidProxy, client_address, parse_networks
 
 NGINX = parse_networks("127.0.0.1 ::1")
@@ -61,3 +62,16 @@ def test_ipv6_clients_behind_an_ipv6_proxy():
 def test_a_forged_entry_naming_a_trusted_proxy_is_not_a_way_past_the_client():
 	# The client wrote "127.0.0.1" hoping to be skipped as a proxy; nginx appended its real address.
 	assert client_address("127.0.0.1", "6.6.6.6, 127.0.0.1, 203.0.113.9", NGINX) == "203.0.113.9"
+
+
+def test_loopback_default_believes_the_local_nginx_and_nobody_else():
+	loopback = clientip.parse_networks(clientip.LOOPBACK)
+	# nginx on this machine (127.0.0.1 or ::1) reports the client it saw
+	assert clientip.client_address("127.0.0.1", "198.51.100.7", loopback) == "198.51.100.7"
+	assert clientip.client_address("::1", "2001:db8::5", loopback) == "2001:db8::5"
+	# a client connecting directly cannot pick its bucket with the header
+	assert clientip.client_address("203.0.113.9", "198.51.100.7", loopback) == "203.0.113.9"
+	# two buyers behind the same nginx are two clients
+	assert clientip.client_address("127.0.0.1", "198.51.100.7", loopback) != clientip.client_address(
+		"127.0.0.1", "198.51.100.8", loopback
+	)

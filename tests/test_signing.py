@@ -1,3 +1,5 @@
+import base64
+import json
 import time
 
 import jwt
@@ -82,3 +84,24 @@ def test_junk_is_refused(junk):
 def test_new_secrets_are_long_and_distinct():
 	a, b = signing.new_secret(), signing.new_secret()
 	assert a != b and len(a) >= 64
+
+
+def test_the_share_link_claim_is_signed_and_absent_by_default():
+	now = 1_800_000_000
+	plain = signing.verify(make(now=now), secret=SECRET, site=SITE, now=now)
+	assert plain.with_share_link is False
+	token = signing.sign(
+		secret=SECRET, site=SITE, sales_invoice="X", expires_at=now + 60, with_share_link=True
+	)
+	assert signing.verify(token, secret=SECRET, site=SITE, now=now).with_share_link is True
+	# The claim cannot be added to a token that lacks it: the signature covers it.
+	header, payload, signature = make(now=now).split(".")
+	forged = (
+		base64.urlsafe_b64encode(
+			json.dumps({**json.loads(base64.urlsafe_b64decode(payload + "==")), "shr": 1}).encode()
+		)
+		.decode()
+		.rstrip("=")
+	)
+	with pytest.raises(signing.InvalidDownloadToken):
+		signing.verify(f"{header}.{forged}.{signature}", secret=SECRET, site=SITE, now=now)

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import stripe
 
+from invoice_share.payments import stripe_api
 from invoice_share.payments.amounts import to_minor_units
 from invoice_share.payments.stripe_api import (
 	InvalidSignature,
@@ -170,6 +171,8 @@ def test_create_sends_the_given_amount_and_returns_plain_dicts(standin, gateway)
 	assert request.headers["authorization"] == f"Bearer {standin.secret_key}"
 	assert request.params == {
 		"mode": "payment",
+		# Adaptive Pricing off: the buyer pays the invoice's own currency and amount.
+		"adaptive_pricing": {"enabled": "false"},
 		"line_items": [
 			{
 				"price_data": {
@@ -196,7 +199,16 @@ def test_create_sends_the_given_amount_and_returns_plain_dicts(standin, gateway)
 def test_optional_fields_are_left_out(standin, gateway):
 	session = _create(gateway, metadata={}, currency="eur")
 	(request,) = _api_posts(standin)
-	assert set(request.params) == {"mode", "line_items", "success_url", "cancel_url", "expires_at"}
+	assert set(request.params) == {
+		"mode",
+		"adaptive_pricing",
+		"line_items",
+		"success_url",
+		"cancel_url",
+		"expires_at",
+	}
+	# No payment_method_types: what the seller enabled in the dashboard is offered.
+	assert "payment_method_types" not in request.params
 	assert session["metadata"] == {}
 	assert session["client_reference_id"] is None
 	assert session["currency"] == "eur"
@@ -609,3 +621,47 @@ def test_no_deprecation_warnings(standin):
 		gateway.expire_checkout_session(created["id"])
 		construct_event(*standin.event_for("checkout.session.expired", created["id"]), standin.webhook_secret)
 	assert [str(w.message) for w in caught if issubclass(w.category, DeprecationWarning)] == []
+
+
+def test_key_fingerprint_names_the_key_without_showing_it():
+	live, test = "sk_live_" + "a" * 40, "sk_test_" + "a" * 40
+	assert stripe_api.key_fingerprint(live) == stripe_api.key_fingerprint(live)
+	assert stripe_api.key_fingerprint(live) != stripe_api.key_fingerprint(test)
+	assert "a" * 8 not in stripe_api.key_fingerprint(live)
+	assert stripe_api.key_fingerprint("") == ""
+	assert (stripe_api.key_mode(live), stripe_api.key_mode("rk_test_x"), stripe_api.key_mode("x")) == (
+		"live",
+		"test",
+		"",
+	)
+
+
+@pytest.mark.parametrize(
+	("url", "origin"),
+	[
+		("https://checkout.stripe.com/c/pay/cs_test_1#frag", "https://checkout.stripe.com"),
+		("https://pay.example.com:8443/c/pay/cs_1", "https://pay.example.com:8443"),
+		("http://127.0.0.1:5000/pay/cs_1", "http://127.0.0.1:5000"),
+		("javascript:alert(1)", None),
+		("", None),
+		(None, None),
+	],
+)
+def test_checkout_origin(url, origin):
+	assert stripe_api.checkout_origin(url) == origin
+
+
+def test_adaptive_pricing_session_is_read_in_its_own_currency(standin, gateway):
+	session = _create(gateway, amount_minor=10000, currency="eur", idempotency_key="ap-1")
+	paid = standin.complete_session(session["id"], presentment=(11234, "usd"))
+	assert (paid["amount_total"], paid["currency"]) == (11234, "usd")
+	assert stripe_api.paid_amount(paid) == (10000, "EUR")
+	assert stripe_api.paid_amount(gateway.retrieve_checkout_session(session["id"])) == (10000, "EUR")
+	plain = _create(gateway, amount_minor=500, currency="eur", idempotency_key="ap-2")
+	assert stripe_api.paid_amount(standin.complete_session(plain["id"])) == (500, "EUR")
+
+
+def test_what_the_account_offers_is_what_the_session_says(standin, gateway):
+	standin.payment_method_types = ["card", "sepa_debit"]
+	session = _create(gateway)
+	assert session["payment_method_types"] == ["card", "sepa_debit"]

@@ -12,7 +12,7 @@ from frappe.utils import flt, fmt_money, getdate, now_datetime, nowdate
 from invoice_share.payments import amounts
 from invoice_share.payments.checkout import PAYMENT_LINK, get_gateway
 from invoice_share.payments.settlement import amount_due, build_payment_entry, same_money
-from invoice_share.payments.stripe_api import StripeGatewayError, mask_secret
+from invoice_share.payments.stripe_api import StripeGatewayError, mask_secret, paid_amount
 from invoice_share.utils import add_timeline_line, get_settings
 
 PAID_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
@@ -56,7 +56,16 @@ def apply_session(session: dict, event_type: str | None, closed_status: str = "E
 	link = frappe.db.get_value(
 		PAYMENT_LINK,
 		name,
-		["name", "status", "amount", "currency", "sales_invoice", "payment_entry", "creation"],
+		[
+			"name",
+			"status",
+			"amount",
+			"currency",
+			"sales_invoice",
+			"payment_entry",
+			"creation",
+			"attention_note",
+		],
 		as_dict=True,
 		for_update=True,
 	)
@@ -64,7 +73,8 @@ def apply_session(session: dict, event_type: str | None, closed_status: str = "E
 	if link.status == "Paid" or link.payment_entry:
 		return "Paid"
 
-	paid = session.get("status") == "complete" and session.get("payment_status") == "paid"
+	complete = session.get("status") == "complete"
+	paid = complete and session.get("payment_status") == "paid"
 	if paid and event_type in (None, *PAID_EVENTS):
 		return _record_payment(link, session)
 	if event_type == "checkout.session.async_payment_failed":
@@ -72,6 +82,11 @@ def apply_session(session: dict, event_type: str | None, closed_status: str = "E
 			PAYMENT_LINK, name, {"status": "Failed", "last_error": _("The payment failed at Stripe.")}
 		)
 		return "Failed"
+	if complete and session.get("payment_status") == "unpaid" and link.status == "Open":
+		# A method that settles later (SEPA Debit, ACH, Bacs…): nothing is booked until Stripe says
+		# it succeeded, and no new session is offered meanwhile.
+		frappe.db.set_value(PAYMENT_LINK, name, "status", "Processing")
+		return "Processing"
 	if session.get("status") == "expired" and link.status == "Open":
 		frappe.db.set_value(PAYMENT_LINK, name, "status", closed_status)
 		return closed_status
@@ -80,15 +95,15 @@ def apply_session(session: dict, event_type: str | None, closed_status: str = "E
 
 def _record_payment(link, session: dict) -> str:
 	"""Book what Stripe took on one submitted Payment Entry, whatever the invoice's state now."""
-	paid_currency = (session.get("currency") or "").upper()
+	amount_minor, paid_currency = paid_amount(session)
 	payment_intent = session.get("payment_intent") or session.get("id")
 	if isinstance(payment_intent, dict):
 		payment_intent = payment_intent.get("id")
-	if paid_currency != link.currency.upper() or not isinstance(session.get("amount_total"), int):
+	if paid_currency != link.currency.upper() or not isinstance(amount_minor, int):
 		# Our sessions are made in the invoice's currency; anything else cannot be booked against it.
 		message = _(
 			"Stripe reported {0} {1} for this link, which was made in {2}. Nothing was booked; check payment {3} in Stripe."
-		).format(session.get("amount_total"), paid_currency, link.currency.upper(), payment_intent)
+		).format(amount_minor, paid_currency, link.currency.upper(), payment_intent)
 		frappe.db.set_value(
 			PAYMENT_LINK,
 			link.name,
@@ -102,23 +117,34 @@ def _record_payment(link, session: dict) -> str:
 		)
 		return link.status
 
-	taken = flt(amounts.from_minor_units(session["amount_total"], paid_currency))
+	taken = flt(amounts.from_minor_units(amount_minor, paid_currency))
+	money = fmt_money(taken, currency=link.currency)
 	frappe.db.savepoint("invoice_share_payment")
 	try:
 		entry, matched, owed = _make_payment_entry(link, taken, payment_intent)
 	except Exception as exc:
 		frappe.db.rollback(save_point="invoice_share_payment")
+		reason = mask_secret(_refusal_reason(exc))
 		frappe.clear_messages()
-		message = _("ERPNext refused the Payment Entry: {0}").format(mask_secret(str(exc)))
-		frappe.db.set_value(PAYMENT_LINK, link.name, "last_error", message)
 		frappe.log_error(
 			title="Invoice Share: could not record a Stripe payment",
 			reference_doctype=PAYMENT_LINK,
 			reference_name=link.name,
 		)
-		raise RecordingFailed(message) from exc
+		flag_unbooked(link.name, reason, payment_intent, money)
+		# Kept even when the caller's transaction is rolled back: written again in a job of its own.
+		frappe.db.after_rollback.add(
+			lambda: frappe.enqueue(
+				"invoice_share.payments.recording.flag_unbooked",
+				queue="short",
+				name=link.name,
+				reason=reason,
+				payment_intent=payment_intent,
+				money=money,
+			)
+		)
+		raise RecordingFailed(reason) from exc
 
-	money = fmt_money(taken, currency=link.currency)
 	values = {
 		"status": "Paid",
 		"paid_on": now_datetime(),
@@ -127,6 +153,8 @@ def _record_payment(link, session: dict) -> str:
 		"received_amount": taken,
 		"last_error": None,
 	}
+	if link.status == "Received":  # booked at last: the booking problem is solved
+		values.update(needs_attention=0, attention_note=None)
 	if matched and same_money(taken, link.amount, link.currency):
 		line = _("Paid {0} by card through Stripe; recorded as Payment Entry {1}.").format(money, entry.name)
 	else:
@@ -160,6 +188,52 @@ def _record_payment(link, session: dict) -> str:
 		frappe.clear_messages()
 		frappe.log_error(title="Invoice Share: the payment receipt email was not sent")
 	return "Paid"
+
+
+def _refusal_reason(exc: Exception) -> str:
+	"""What ERPNext said when it refused: the message it showed (which names the field or the
+	period), else the exception's own text."""
+	said = []
+	for message in getattr(frappe.local, "message_log", None) or []:
+		if isinstance(message, str):
+			try:
+				message = frappe.parse_json(message)
+			except Exception:
+				message = {"message": message}
+		text = (message or {}).get("message") if isinstance(message, dict) else None
+		if text:
+			said.append(frappe.utils.strip_html(str(text)))
+	return " ".join(said) or frappe.utils.strip_html(str(exc)) or type(exc).__name__
+
+
+def flag_unbooked(name: str, reason: str, payment_intent: str, money: str) -> None:
+	"""Stripe took the money but ERPNext refused the Payment Entry: the link says so (Received,
+	Needs Attention, with the reason), the seller is told once, and the buyer is told the payment
+	is being recorded. The hourly sweep books it once the cause is fixed. Also a background job,
+	for a caller whose transaction was rolled back."""
+	link = frappe.db.get_value(PAYMENT_LINK, name, ["status", "sales_invoice"], as_dict=True)
+	if not link or link.status == "Paid":
+		return
+	note = _(
+		"Stripe took {0} (payment {1}), but ERPNext refused the Payment Entry: {2} Fix the cause;"
+		" the payment is booked by the hourly check, or at once when the buyer opens the receipt page again."
+	).format(money, payment_intent, reason)
+	frappe.db.set_value(
+		PAYMENT_LINK,
+		name,
+		{
+			"status": "Received",
+			"needs_attention": 1,
+			"attention_note": note,
+			"last_error": _("ERPNext refused the Payment Entry: {0}").format(reason),
+			"payment_intent": payment_intent,
+		},
+	)
+	if link.status != "Received":
+		add_timeline_line(link.sales_invoice, note)
+		from invoice_share import notices
+
+		notices.notify_unbooked(link.sales_invoice, money)
 
 
 def _make_payment_entry(link, taken: float, payment_intent: str):

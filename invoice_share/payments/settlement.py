@@ -98,33 +98,79 @@ def build_payment_entry(invoice, taken: float, *, bank_account: str, reference_d
 	"""
 	entry = erpnext_payment_entry(invoice, bank_account, reference_date)
 	owes = invoice.docstatus == 1 and flt(invoice.outstanding_amount) > 0
-	if owes and same_money(to_invoice_currency(invoice, entry.paid_amount), taken, invoice.currency):
+	asked = to_invoice_currency(invoice, entry.paid_amount)
+	if owes and same_money(asked, taken, invoice.currency):
+		if flt(asked, invoice.precision("outstanding_amount")) != flt(
+			taken, invoice.precision("outstanding_amount")
+		):
+			# Stripe charges whole minor units (three-decimal currencies to the nearest ten): what
+			# it took settles the invoice, and the difference goes where ERPNext puts rounding.
+			_set_received(entry, invoice, taken, bank_account)
+			_round_off_difference(entry, invoice)
 		return entry, True
 
-	from erpnext.accounts.doctype.payment_entry.payment_entry import (
-		get_bank_cash_account,
-		set_paid_amount_and_received_amount,
-	)
-
-	party_amount = to_party_currency(invoice, taken)
-	entry.paid_amount, entry.received_amount = set_paid_amount_and_received_amount(
-		"Sales Invoice",
-		_party_account_currency(invoice),
-		get_bank_cash_account(invoice, bank_account),
-		party_amount,
-		"Receive",
-		None,
-		invoice,
-	)
+	_set_received(entry, invoice, taken, bank_account)
 	# An early-payment discount belongs to a full settlement only.
 	entry.set("deductions", [row for row in entry.get("deductions") if row.is_exchange_gain_loss])
-	remaining = party_amount if owes else 0.0
+	remaining = to_party_currency(invoice, taken) if owes else 0.0
 	for reference in entry.get("references"):
 		reference.allocated_amount = min(remaining, flt(reference.outstanding_amount))
 		remaining = flt(remaining - reference.allocated_amount, entry.precision("paid_amount"))
 	entry.set("references", [row for row in entry.get("references") if flt(row.allocated_amount) > 0])
 	entry.set_amounts()
 	return entry, False
+
+
+def _set_received(entry, invoice, taken: float, bank_account: str) -> None:
+	"""The entry receives `taken` (in the invoice's currency), converted as ERPNext does."""
+	from erpnext.accounts.doctype.payment_entry.payment_entry import (
+		get_bank_cash_account,
+		set_paid_amount_and_received_amount,
+	)
+
+	entry.paid_amount, entry.received_amount = set_paid_amount_and_received_amount(
+		"Sales Invoice",
+		_party_account_currency(invoice),
+		get_bank_cash_account(invoice, bank_account),
+		to_party_currency(invoice, taken),
+		"Receive",
+		None,
+		invoice,
+	)
+
+
+def _round_off_difference(entry, invoice) -> None:
+	"""What the entry receives beyond (or short of) what it allocates, on the company's Round Off
+	account, as a deduction row (ERPNext's own place for the difference of a Payment Entry)."""
+	entry.set_amounts()
+	# The entry settles the invoice in full: what it allocates, less what it receives and the
+	# deductions it has (an early-payment discount), is the rounding (in the company's currency).
+	deducted = sum(flt(row.amount) for row in entry.get("deductions"))
+	difference = flt(
+		flt(entry.base_total_allocated_amount) - flt(entry.base_received_amount) - deducted,
+		entry.precision("difference_amount"),
+	)
+	if not difference:
+		return
+	company = frappe.get_cached_doc("Company", invoice.company)
+	account = company.round_off_account or company.write_off_account
+	if not account:
+		frappe.throw(
+			frappe._(
+				"Set a Round Off Account for company {0}: Stripe took {1} and the invoice asked for a fraction of a cent more or less."
+			).format(frappe.bold(invoice.company), entry.received_amount),
+			title=frappe._("No Round Off Account"),
+		)
+	entry.append(
+		"deductions",
+		{
+			"account": account,
+			"cost_center": company.round_off_cost_center or company.cost_center,
+			"amount": difference,
+			"description": frappe._("Rounding to Stripe's smallest unit"),
+		},
+	)
+	entry.set_amounts()
 
 
 def _party_account_currency(invoice) -> str:

@@ -6,6 +6,7 @@ No Frappe import and no module-wide stripe settings: every gateway owns a
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -23,6 +24,46 @@ _SECRET_RE = re.compile(r"(?<![A-Za-z0-9])(sk|rk|whsec)_[A-Za-z0-9_*]+")
 def mask_secret(text: str) -> str:
 	"""Replace every secret key in ``text`` with e.g. ``sk_...abcd`` (its last 4 characters)."""
 	return _SECRET_RE.sub(lambda m: f"{m.group(1)}_...{m.group(0)[-4:]}", text)
+
+
+def key_fingerprint(secret_key: str) -> str:
+	"""A short, stable fingerprint of a secret key (never the key), naming the Stripe account and
+	mode a session was made with: a session of another key is not ours to reuse or check."""
+	if not secret_key:
+		return ""
+	return hashlib.sha256(f"invoice-share-stripe-key\x1f{secret_key}".encode()).hexdigest()[:20]
+
+
+def key_mode(secret_key: str) -> str:
+	"""'live' or 'test' from the key's own prefix (sk_live_…, rk_test_…); '' when it has none."""
+	match = re.match(r"(?:sk|rk)_(live|test)_", secret_key or "")
+	return match.group(1) if match else ""
+
+
+def checkout_origin(url: str | None) -> str | None:
+	"""The origin (scheme://host[:port]) of a Checkout Session's hosted page, or None."""
+	from urllib.parse import urlsplit
+
+	if not url or not isinstance(url, str):
+		return None
+	parts = urlsplit(url)
+	if parts.scheme not in ("https", "http") or not parts.hostname:
+		return None
+	host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+	port = f":{parts.port}" if parts.port else ""
+	return f"{parts.scheme}://{host}{port}"
+
+
+def paid_amount(session: Mapping[str, Any]) -> tuple[int | None, str]:
+	"""What the session took, in the currency it was made in: (minor units, ISO code).
+
+	With Adaptive Pricing the buyer may pay in another (presentment) currency; Stripe then reports
+	the session's own amount in ``currency_conversion`` (``amount_total`` in ``source_currency``).
+	"""
+	conversion = session.get("currency_conversion")
+	if isinstance(conversion, Mapping) and conversion.get("source_currency"):
+		return conversion.get("amount_total"), str(conversion["source_currency"]).upper()
+	return session.get("amount_total"), str(session.get("currency") or "").upper()
 
 
 class StripeGatewayError(Exception):
@@ -138,6 +179,9 @@ class StripeGateway:
 			payment_intent_data["description"] = description
 		params: dict[str, Any] = {
 			"mode": "payment",
+			# The buyer pays in the invoice's currency: the amount is ERPNext's, and Stripe's own
+			# conversion at checkout would make another (Adaptive Pricing is on by default).
+			"adaptive_pricing": {"enabled": False},
 			"line_items": [
 				{
 					"price_data": {

@@ -15,11 +15,15 @@ HANDLED_EVENTS = (
 )
 
 
-def handle(payload: bytes, signature: str | None):
+def handle(payload: bytes, signature: str | None, rate_limited=None):
+	"""Apply a signed event. `rate_limited()` is asked only for a post whose signature is wrong:
+	True answers it with a 429 (junk cannot crowd out Stripe's real deliveries)."""
 	secret = get_settings().get_password("stripe_webhook_secret", raise_exception=False) or ""
 	try:
 		event = stripe_api.construct_event(payload, signature, secret)
 	except stripe_api.InvalidSignature:
+		if rate_limited is not None and rate_limited():
+			return guest.too_many_requests_json()
 		return guest.json_response({"received": False, "error": "invalid signature"}, status=400)
 
 	if event.get("type") not in HANDLED_EVENTS:

@@ -199,6 +199,10 @@ class StripeStandIn:
 		self.port = port
 		self.webhook_url = webhook_url
 		self.api_version = DEFAULT_API_VERSION
+		# What the account offers at checkout (the dashboard's payment methods), and where its
+		# hosted pages live (None: on this server; a custom checkout domain otherwise).
+		self.payment_method_types: list[str] = ["card"]
+		self.page_base: str | None = None
 		self._lock = threading.RLock()
 		self._sessions: dict[str, dict[str, Any]] = {}
 		self._session_extras: dict[str, dict[str, Any]] = {}
@@ -306,11 +310,14 @@ class StripeStandIn:
 		payment_status: str = "paid",
 		amount_total: int | None = None,
 		currency: str | None = None,
+		presentment: tuple[int, str] | None = None,
 	) -> dict[str, Any]:
 		"""Complete an open session as if the customer paid.
 
 		``payment_status="unpaid"`` models a delayed method (bank debits); the overrides
 		let a test simulate a session whose amount or currency differs from what was asked.
+		``presentment`` (minor units, currency) is what an Adaptive Pricing buyer paid in their own
+		currency: the session then reports that, and its own amount in ``currency_conversion``.
 		"""
 		if payment_status not in {"paid", "unpaid", "no_payment_required"}:
 			raise ValueError(f"Unknown payment_status {payment_status!r}.")
@@ -336,6 +343,14 @@ class StripeStandIn:
 				session["amount_total"] = amount_total
 			if currency is not None:
 				session["currency"] = currency.lower()
+			if presentment is not None:
+				session["currency_conversion"] = {
+					"amount_subtotal": session["amount_subtotal"],
+					"amount_total": session["amount_total"],
+					"fx_rate": f"{presentment[0] / session['amount_total']:.6f}",
+					"source_currency": session["currency"],
+				}
+				session["amount_total"], session["currency"] = presentment[0], presentment[1].lower()
 			return copy.deepcopy(session)
 
 	def async_payment_result(self, session_id: str, succeeded: bool) -> dict[str, Any]:
@@ -569,6 +584,14 @@ class StripeStandIn:
 					param="expires_at",
 				)
 
+		adaptive = params.get("adaptive_pricing")
+		if adaptive is not None:
+			if not isinstance(adaptive, dict) or set(adaptive) - {"enabled"}:
+				raise _ApiError(400, "Invalid adaptive_pricing: must be a hash.", param="adaptive_pricing")
+			if adaptive.get("enabled") not in ("true", "false"):
+				raise _ApiError(
+					400, "Invalid boolean: adaptive_pricing[enabled]", param="adaptive_pricing[enabled]"
+				)
 		currency, amount, items = _check_line_items(params.get("line_items"))
 		metadata = _check_metadata(params.get("metadata"), "metadata")
 		payment_intent_data = params.get("payment_intent_data") or {}
@@ -616,14 +639,14 @@ class StripeStandIn:
 			"customer_email": customer_email,
 			"expires_at": expires_at,
 			"invoice": None,
-			"livemode": False,
+			"livemode": self.secret_key.startswith(("sk_live_", "rk_live_")),
 			"locale": None,
 			"metadata": metadata,
 			"mode": "payment",
 			"payment_intent": None,
 			"payment_link": None,
 			"payment_method_collection": "if_required",
-			"payment_method_types": ["card"],
+			"payment_method_types": list(self.payment_method_types),
 			"payment_status": "unpaid",
 			"recovered_from": None,
 			"setup_intent": None,
@@ -636,7 +659,7 @@ class StripeStandIn:
 			"success_url": success_url,
 			"total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
 			"ui_mode": "hosted",
-			"url": f"{self.url}/pay/{session_id}",
+			"url": f"{self.page_base or self.url}/pay/{session_id}",
 		}
 		self._sessions[session_id] = session
 		self._session_extras[session_id] = {"line_items": items, "payment_intent_data": payment_intent_data}

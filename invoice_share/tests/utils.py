@@ -241,3 +241,42 @@ def start_standin(test_class, *, webhook_url: str | None = None, commit: bool = 
 def _stripe_off() -> None:
 	set_settings(stripe_enabled=0)
 	frappe.db.commit()
+
+
+REFUSING_FIELD = "invoice_share_test_refusal"
+
+
+def refuse_payment_entries() -> None:
+	"""Make ERPNext refuse every new Payment Entry, as a site's mandatory custom field does (one of
+	the causes seen: also a closed accounting period, a Mode of Payment without an account).
+	Adding the column commits, as any DDL does."""
+	if not frappe.db.exists("Custom Field", {"dt": "Payment Entry", "fieldname": REFUSING_FIELD}):
+		frappe.get_doc(
+			{
+				"doctype": "Custom Field",
+				"dt": "Payment Entry",
+				"fieldname": REFUSING_FIELD,
+				"label": "Invoice Share Test Refusal",
+				"fieldtype": "Data",
+				"reqd": 1,
+				"insert_after": "reference_no",
+			}
+		).insert(ignore_permissions=True)
+	frappe.clear_cache(doctype="Payment Entry")
+
+
+def accept_payment_entries() -> None:
+	"""The cause fixed: the mandatory custom field is gone."""
+	name = frappe.db.get_value("Custom Field", {"dt": "Payment Entry", "fieldname": REFUSING_FIELD})
+	if name:
+		frappe.delete_doc("Custom Field", name, ignore_permissions=True)
+	frappe.clear_cache(doctype="Payment Entry")
+
+
+def days_later(days: int):
+	"""The clock `days` days ahead (time passing is what a test cannot wait for)."""
+	import datetime
+	from unittest import mock
+
+	real = frappe.utils.data.now_datetime
+	return mock.patch("frappe.utils.data.now_datetime", lambda: real() + datetime.timedelta(days=days))

@@ -91,6 +91,8 @@ invoice_share.share = function (regenerate) {
 			return;
 		}
 		invoice_share.show_url(__("Share link"), r.share_url, invoice_share.link_promise());
+		// The site's address is not https: the link would travel in clear text.
+		if (r.warning) frappe.show_alert({ message: frappe.utils.escape_html(r.warning), indicator: "orange" }, 15);
 		if (!r.already_shared) invoice_share.frm.reload_doc();
 	});
 };

@@ -24,6 +24,7 @@ class InvoicePaymentLink(Document):
 		expires_on: DF.Datetime | None
 		idempotency_key: DF.Data | None
 		last_error: DF.SmallText | None
+		livemode: DF.Check
 		needs_attention: DF.Check
 		paid_on: DF.Datetime | None
 		payment_entry: DF.Link | None
@@ -33,7 +34,8 @@ class InvoicePaymentLink(Document):
 		received_amount: DF.Currency
 		sales_invoice: DF.Link
 		share_link: DF.Link | None
-		status: DF.Literal["Open", "Paid", "Expired", "Cancelled", "Failed"]
+		status: DF.Literal["Open", "Processing", "Received", "Paid", "Expired", "Cancelled", "Failed"]
+		stripe_key: DF.Data | None
 	# end: auto-generated types
 
 	def autoname(self):

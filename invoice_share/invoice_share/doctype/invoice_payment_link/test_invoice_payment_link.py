@@ -8,15 +8,18 @@ from frappe.utils import flt
 
 from invoice_share import api
 from invoice_share.compat import TestCase, change_settings
-from invoice_share.exceptions import InvoiceStateError, PaymentsNotConfigured
+from invoice_share.exceptions import InvoiceStateError, PaymentPending, PaymentsNotConfigured
 from invoice_share.payments import webhook
 from invoice_share.payments.checkout import settle_open_links
 from invoice_share.tests.utils import (
+	accept_payment_entries,
 	configure_stripe,
 	ensure_customer,
 	ensure_receivable_account,
 	make_invoice,
+	make_user,
 	pay_by_hand,
+	refuse_payment_entries,
 	set_settings,
 	start_standin,
 	test_company,
@@ -212,7 +215,7 @@ class TestInvoicePaymentLink(TestCase):
 		invoice = make_invoice()
 		session_id = self.details(invoice)["payment_url"].rsplit("/", 1)[1]
 		self.standin.complete_session(session_id, payment_status="unpaid")  # a delayed method
-		self.assertEqual(self.deliver("checkout.session.completed", session_id)[1]["status"], "Open")
+		self.assertEqual(self.deliver("checkout.session.completed", session_id)[1]["status"], "Processing")
 		self.standin.async_payment_result(session_id, succeeded=False)
 		self.assertEqual(
 			self.deliver("checkout.session.async_payment_failed", session_id)[1]["status"], "Failed"
@@ -221,7 +224,7 @@ class TestInvoicePaymentLink(TestCase):
 		delayed = make_invoice(rate=30, qty=1)
 		session_id = self.details(delayed)["payment_url"].rsplit("/", 1)[1]
 		self.standin.complete_session(session_id, payment_status="unpaid")
-		self.assertEqual(self.deliver("checkout.session.completed", session_id)[1]["status"], "Open")
+		self.assertEqual(self.deliver("checkout.session.completed", session_id)[1]["status"], "Processing")
 		self.standin.async_payment_result(session_id, succeeded=True)
 		self.assertEqual(
 			self.deliver("checkout.session.async_payment_succeeded", session_id)[1]["status"], "Paid"
@@ -516,3 +519,296 @@ class TestInvoicePaymentLink(TestCase):
 		self.assertEqual(frappe.db.get_value("Sales Invoice", invoice.name, "status"), "Paid")
 		self.assertIsNone(return_page_context("cs_test_unknown", cancelled=False))
 		self.assertIsNone(return_page_context("not-a-session", cancelled=False))
+
+
+def _entries_of(sales_invoice: str) -> list[str]:
+	return frappe.get_all(
+		"Payment Entry Reference", {"reference_name": sales_invoice, "docstatus": 1}, pluck="parent"
+	)
+
+
+class TestReviewFindings(TestCase):
+	"""What a review found (issue: a refused payment nobody sees, three-decimal currencies, delayed
+	methods, Adaptive Pricing, a Stripe key switched, list permissions)."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.standin = start_standin(cls)
+
+	def setUp(self):
+		frappe.set_user("Administrator")
+		self.standin.payment_method_types = ["card"]
+		configure_stripe(self.standin)
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		accept_payment_entries()
+
+	def session_of(self, invoice) -> str:
+		return api.create_payment_link(invoice.name)["invoice_payment_details"]["payment_url"].rsplit("/", 1)[
+			1
+		]
+
+	def deliver(self, event_type: str, session_id: str):
+		payload, signature = self.standin.event_for(event_type, session_id)
+		response = webhook.handle(payload, signature)
+		return response.status_code, json.loads(response.get_data())["message"]
+
+	def link(self, session_id: str):
+		return frappe.get_doc("Invoice Payment Link", {"checkout_session_id": session_id})
+
+	def page(self, invoice) -> str:
+		from invoice_share.www_renderer import buyer_page_html
+
+		return buyer_page_html(frappe.get_doc("Sales Invoice", invoice.name), "TOKEN")
+
+	def test_a_refused_payment_entry_is_flagged_shown_and_booked_once_fixed(self):
+		from invoice_share.payments.checkout import return_page_context
+
+		invoice = make_invoice(rate=75, qty=1)
+		session_id = self.session_of(invoice)
+		self.standin.complete_session(session_id)
+		refuse_payment_entries()
+		creates_before = len(creates(self.standin))
+
+		status, body = self.deliver("checkout.session.completed", session_id)
+		self.assertEqual((status, body["recorded"]), (500, False))  # Stripe delivers it again later
+		link = self.link(session_id)
+		self.assertEqual((link.status, link.needs_attention), ("Received", 1))
+		self.assertIn("refused the Payment Entry", link.attention_note)
+		self.assertIn("Invoice Share Test Refusal", link.attention_note)  # the reason
+		self.assertTrue(
+			frappe.db.exists(
+				"Notification Log",
+				{"document_name": invoice.name, "subject": ["like", "%refused the Payment Entry%"]},
+			)
+		)
+		# The buyer is told it arrived, is never offered a new session, and the desk gets a 409.
+		page = self.page(invoice)
+		self.assertIn("received and is being recorded", page)
+		self.assertNotIn("start_checkout", page)
+		self.assertEqual(return_page_context(session_id, cancelled=False)["status"], "Received")
+		with self.assertRaises(PaymentPending):
+			api.create_payment_link(invoice.name)
+		self.assertEqual(len(creates(self.standin)), creates_before)
+		# The hourly sweep tries again (still refused: the flag stays), then books it once fixed.
+		settle_open_links(invoice.name)
+		self.assertEqual(self.link(session_id).status, "Received")
+		self.assertEqual(_entries_of(invoice.name), [])
+		accept_payment_entries()
+		settle_open_links(invoice.name)
+		link = self.link(session_id)
+		self.assertEqual((link.status, link.needs_attention), ("Paid", 0))
+		self.assertEqual(_entries_of(invoice.name), [link.payment_entry])
+		self.assertEqual(self.deliver("checkout.session.completed", session_id)[1]["status"], "Paid")
+		self.assertEqual(len(_entries_of(invoice.name)), 1)
+
+	def test_the_sweep_keeps_the_flag_of_a_refused_payment(self):
+		"""Before, the sweep's rollback threw the error away and the link stayed Open."""
+		invoice = make_invoice(rate=41, qty=1)
+		session_id = self.session_of(invoice)
+		self.standin.complete_session(session_id)  # the webhook never arrives
+		frappe.db.set_value(
+			"Invoice Payment Link",
+			{"checkout_session_id": session_id},
+			"expires_on",
+			frappe.utils.add_to_date(None, minutes=-5),
+		)
+		refuse_payment_entries()
+		settle_open_links()
+		frappe.db.rollback()  # what the sweep committed stays
+		link = self.link(session_id)
+		self.assertEqual((link.status, link.needs_attention), ("Received", 1))
+
+	def test_a_pay_click_on_an_expired_paid_session_says_received_not_500(self):
+		invoice = make_invoice(rate=52, qty=1)
+		session_id = self.session_of(invoice)
+		self.standin.complete_session(session_id)
+		frappe.db.set_value(
+			"Invoice Payment Link",
+			{"checkout_session_id": session_id},
+			"expires_on",
+			frappe.utils.add_to_date(None, minutes=-5),
+		)
+		refuse_payment_entries()
+		before = len(creates(self.standin))
+		with self.assertRaises(PaymentPending):
+			api.create_payment_link(invoice.name)
+		self.assertEqual(len(creates(self.standin)), before)  # no new session while one is unbooked
+		self.assertEqual(self.link(session_id).status, "Received")
+
+	def test_a_site_precision_finer_than_stripes_unit_books_what_stripe_took(self):
+		"""A site that keeps three decimals: an invoice of 5.125 is charged 5.13 (Stripe takes whole
+		cents; three-decimal currencies the same way, to the nearest ten). The books say 5.13 too,
+		and the 0.005 goes to the company's Round Off account."""
+		with change_settings("System Settings", currency_precision=3):
+			frappe.clear_cache()
+			invoice = make_invoice(rate=5.125, qty=1, disable_rounded_total=1)
+			self.assertEqual(flt(invoice.outstanding_amount, 3), 5.125)
+			session_id = self.session_of(invoice)
+			self.assertEqual(self.standin.session(session_id)["amount_total"], 513)
+			self.standin.complete_session(session_id)
+			self.assertEqual(self.deliver("checkout.session.completed", session_id)[1]["status"], "Paid")
+			link = self.link(session_id)
+			self.assertEqual((flt(link.received_amount, 3), link.needs_attention), (5.13, 0))
+			entry = frappe.get_doc("Payment Entry", link.payment_entry)
+			self.assertEqual(flt(entry.received_amount, 3), 5.13)  # what Stripe took
+			self.assertEqual(flt(_allocated(entry, invoice.name), 3), 5.125)
+			round_off = frappe.get_cached_value("Company", invoice.company, "round_off_account")
+			self.assertEqual([(d.account, flt(d.amount, 3)) for d in entry.deductions], [(round_off, -0.005)])
+			self.assertEqual(flt(entry.difference_amount, 3), 0)
+			invoice.reload()
+			self.assertEqual((flt(invoice.outstanding_amount, 3), invoice.status), (0, "Paid"))
+		frappe.clear_cache()
+
+	def test_a_delayed_method_shows_processing_and_offers_no_second_session(self):
+		self.standin.payment_method_types = ["card", "sepa_debit"]
+		invoice = make_invoice(rate=64, qty=1)
+		self.assertIn("Pay", self.page(invoice))
+		session_id = self.session_of(invoice)
+		self.assertIn("online", self.page(invoice))  # other methods than card are on
+		self.assertNotIn("by card", self.page(invoice))
+		self.standin.complete_session(session_id, payment_status="unpaid")
+		self.assertEqual(self.deliver("checkout.session.completed", session_id)[1]["status"], "Processing")
+		page = self.page(invoice)
+		self.assertIn("being processed", page)
+		self.assertNotIn("start_checkout", page)
+		before = len(creates(self.standin))
+		with self.assertRaises(PaymentPending):
+			api.create_payment_link(invoice.name)
+		self.assertEqual(len(creates(self.standin)), before)
+		self.assertEqual(_entries_of(invoice.name), [])  # nothing booked yet
+		# It failed: the invoice can be paid again.
+		self.standin.async_payment_result(session_id, succeeded=False)
+		self.assertEqual(
+			self.deliver("checkout.session.async_payment_failed", session_id)[1]["status"], "Failed"
+		)
+		self.assertNotEqual(self.session_of(invoice), session_id)
+		self.assertIn("start_checkout", self.page(invoice))
+
+	def test_the_button_says_by_card_only_when_card_is_all(self):
+		invoice = make_invoice(rate=20, qty=1)
+		self.session_of(invoice)
+		self.assertIn("by card", self.page(invoice))
+
+	def test_an_adaptive_pricing_payment_is_booked_in_the_invoice_currency(self):
+		invoice = make_invoice(rate=90, qty=1)
+		session_id = self.session_of(invoice)
+		request = creates(self.standin)[-1]
+		self.assertEqual(request.params["adaptive_pricing"], {"enabled": "false"})
+		other = "JPY" if invoice.currency != "JPY" else "USD"
+		self.standin.complete_session(session_id, presentment=(13999, other))
+		self.assertEqual(self.deliver("checkout.session.completed", session_id)[1]["status"], "Paid")
+		link = self.link(session_id)
+		self.assertEqual((flt(link.received_amount), link.needs_attention), (90, 0))
+		self.assertEqual(frappe.db.get_value("Sales Invoice", invoice.name, "status"), "Paid")
+
+	def test_a_new_stripe_key_closes_the_old_keys_sessions_for_good(self):
+		from invoice_share.tests.stripe_standin import StripeStandIn
+
+		invoice = make_invoice(rate=33, qty=1)
+		old_session = self.session_of(invoice)
+		live = StripeStandIn(secret_key="sk_live_" + "L" * 32).start()
+		self.addCleanup(live.stop)
+		configure_stripe(live)
+		link = self.link(old_session)
+		self.assertEqual(link.status, "Expired")  # a test-mode session: closed, nothing to check
+		requests_before = len(self.standin.requests)
+		new_session = self.session_of(invoice)  # never the old one again
+		self.assertNotEqual(new_session, old_session)
+		self.assertEqual(self.link(new_session).livemode, 1)
+		settle_open_links()
+		self.assertEqual(len(self.standin.requests), requests_before)  # the sweep leaves it alone
+		# Back to the test key: the live session may hold real money, so a person checks it.
+		configure_stripe(self.standin)
+		live_link = self.link(new_session)
+		self.assertEqual((live_link.status, live_link.needs_attention), ("Expired", 1))
+		self.assertIn("another Stripe account or mode", live_link.attention_note)
+		self.assertEqual(len(live.requests), 1)  # only its create: never asked again
+		# The change is on the settings' timeline: who and when, never the value.
+		comments = frappe.get_all(
+			"Comment",
+			{"reference_doctype": "Invoice Share Settings", "content": ["like", "%Stripe secret key%"]},
+			["content", "owner"],
+		)
+		self.assertTrue(comments)
+		self.assertFalse([c for c in comments if live.secret_key in c.content or "sk_" in c.content])
+
+	def test_only_a_system_manager_changes_the_stripe_key_or_webhook_secret(self):
+		user = make_user("invoice-share-accounts-manager@example.com", ["Accounts Manager"])
+		frappe.set_user(user)
+		for field, value in (
+			("stripe_secret_key", "sk_test_" + "X" * 32),
+			("stripe_webhook_secret", "whsec_" + "X" * 32),
+		):
+			with self.subTest(field=field), self.assertRaises(frappe.PermissionError):
+				set_settings(**{field: value})
+		set_settings(checkout_session_lifetime=45)  # the rest of the page is theirs
+		frappe.set_user("Administrator")
+		self.assertEqual(
+			frappe.get_single("Invoice Share Settings").get_password("stripe_secret_key"),
+			self.standin.secret_key,
+		)
+
+
+class TestLinkLists(TestCase):
+	"""Lists, reports and exports of link rows show only what the user may read of Sales Invoices."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.standin = start_standin(cls)
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def test_a_sales_user_lists_only_the_links_of_invoices_they_may_read(self):
+		from frappe.permissions import add_permission, update_permission_property
+
+		frappe.set_user("Administrator")
+		configure_stripe(self.standin)
+		mine = make_invoice(customer=ensure_customer("_Invoice Share Listed Customer"))
+		theirs = make_invoice(customer=ensure_customer("_Invoice Share Hidden Customer"))
+		for invoice in (mine, theirs):
+			api.generate_share_link(invoice.name)
+			api.create_payment_link(invoice.name)
+		if not frappe.db.exists("Custom DocPerm", {"parent": "Sales Invoice", "role": "Sales User"}):
+			add_permission("Sales Invoice", "Sales User", 0)
+		update_permission_property("Sales Invoice", "Sales User", 0, "read", 1)
+		user = make_user("invoice-share-listing@example.com", ["Sales User"])
+		if not frappe.db.exists("User Permission", {"user": user, "allow": "Customer"}):
+			frappe.get_doc(
+				{
+					"doctype": "User Permission",
+					"user": user,
+					"allow": "Customer",
+					"for_value": mine.customer,
+				}
+			).insert(ignore_permissions=True)
+		frappe.set_user(user)
+		both = [mine.name, theirs.name]
+		for doctype in ("Invoice Share Link", "Invoice Payment Link"):
+			with self.subTest(doctype=doctype):
+				listed = frappe.get_list(doctype, {"sales_invoice": ["in", both]}, pluck="sales_invoice")
+				self.assertEqual(listed, [mine.name])
+				counted = frappe.get_list(
+					doctype, filters={"sales_invoice": ["in", both]}, fields=["count(name) as n"]
+				)
+				self.assertEqual(counted[0].n, 1)
+
+		# A role that may read the link rows but no Sales Invoice lists none.
+		frappe.set_user("Administrator")
+		role = "_Invoice Share Link Reader"
+		if not frappe.db.exists("Role", role):
+			frappe.get_doc({"doctype": "Role", "role_name": role, "desk_access": 1}).insert(
+				ignore_permissions=True
+			)
+		for doctype in ("Invoice Share Link", "Invoice Payment Link"):
+			if not frappe.db.exists("Custom DocPerm", {"parent": doctype, "role": role}):
+				add_permission(doctype, role, 0)
+		reader = make_user("invoice-share-link-reader@example.com", [role])
+		frappe.set_user(reader)
+		for doctype in ("Invoice Share Link", "Invoice Payment Link"):
+			with self.subTest(doctype=doctype, user="no invoice access"):
+				self.assertEqual(frappe.get_list(doctype, {"sales_invoice": ["in", both]}), [])

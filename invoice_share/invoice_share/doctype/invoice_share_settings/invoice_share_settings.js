@@ -10,6 +10,10 @@ frappe.ui.form.on("Invoice Share Settings", {
 	},
 
 	refresh(frm) {
+		const warning = frm.doc.__onload && frm.doc.__onload.site_url_warning;
+		if (warning) {
+			frm.set_intro(frappe.utils.escape_html(warning), "orange");
+		}
 		const webhook_url = frappe.urllib.get_full_url(
 			"/api/method/invoice_share.api.stripe_webhook"
 		);

@@ -37,6 +37,7 @@ class InvoiceShareSettings(Document):
 		show_line_items: DF.Check
 		stripe_account: DF.Link | None
 		stripe_api_base: DF.Data | None
+		stripe_checkout_origins: DF.SmallText | None
 		stripe_enabled: DF.Check
 		stripe_mode_of_payment: DF.Link | None
 		stripe_secret_key: DF.Password | None
@@ -45,10 +46,16 @@ class InvoiceShareSettings(Document):
 		trusted_proxies: DF.SmallText | None
 	# end: auto-generated types
 
+	def onload(self):
+		from invoice_share.utils import insecure_site_url_warning
+
+		self.set_onload("site_url_warning", insecure_site_url_warning())
+
 	def validate(self):
 		self.validate_download_lifetimes()
 		self.validate_print_format()
 		self.validate_stripe()
+		self.validate_stripe_secrets()
 		self.validate_stripe_api_base()
 		self.validate_trusted_proxies()
 
@@ -97,6 +104,32 @@ class InvoiceShareSettings(Document):
 					),
 					title=_("Invalid Setting"),
 				)
+
+	def validate_stripe_secrets(self):
+		"""The secret key and the webhook signing secret decide which Stripe account takes the
+		buyers' money: only a System Manager may change them, and each change is noted on the
+		timeline (who and when, never the value)."""
+		self.flags.changed_stripe_secrets = [
+			fieldname
+			for fieldname in ("stripe_secret_key", "stripe_webhook_secret")
+			if self._password_changed(fieldname)
+		]
+		if self.flags.changed_stripe_secrets and "System Manager" not in frappe.get_roles():
+			frappe.throw(
+				_("Only a System Manager can change the Stripe secret key or webhook signing secret."),
+				exc=frappe.PermissionError,
+				title=_("Not Permitted"),
+			)
+
+	def _password_changed(self, fieldname: str) -> bool:
+		"""A new value was entered, or the stored one cleared (an unchanged one comes back masked)."""
+		value = self.get(fieldname) or ""
+		if value and self.is_dummy_password(value):
+			return False
+		from frappe.utils.password import get_decrypted_password
+
+		stored = get_decrypted_password(self.doctype, self.name, fieldname, raise_exception=False)
+		return (value or None) != (stored or None)
 
 	def validate_stripe_api_base(self):
 		"""The address the secret key is sent to. Only a System Manager may change it, to an https
@@ -148,6 +181,16 @@ class InvoiceShareSettings(Document):
 			)
 
 	def on_update(self):
+		changed = self.flags.changed_stripe_secrets or []
+		labels = {
+			"stripe_secret_key": _("Stripe secret key"),
+			"stripe_webhook_secret": _("Stripe webhook signing secret"),
+		}
+		for fieldname in changed:
+			self.add_comment(
+				"Info",
+				_("{0} changed the {1}.").format(frappe.bold(frappe.session.user), labels[fieldname]),
+			)
 		forget_settings()
 		# Guests see the new values at once (this transaction's own reads), again after commit
 		# (what the database now holds), and the stored values as before if it is rolled back.
@@ -157,6 +200,11 @@ class InvoiceShareSettings(Document):
 		from invoice_share.pdf import forget_print_context
 
 		forget_print_context()
+		if "stripe_secret_key" in changed:
+			# Sessions of the old key are not ours to reuse or check any more.
+			from invoice_share.payments.checkout import retire_links_of_other_keys
+
+			retire_links_of_other_keys()
 
 	@frappe.whitelist()
 	def rotate_download_link_secret(self):
