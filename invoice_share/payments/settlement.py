@@ -7,6 +7,7 @@ re-implements those rules.
 """
 
 import frappe
+from frappe import _
 from frappe.utils import flt, getdate, nowdate
 
 from invoice_share.payments import amounts
@@ -156,10 +157,10 @@ def _round_off_difference(entry, invoice) -> None:
 	account = company.round_off_account or company.write_off_account
 	if not account:
 		frappe.throw(
-			frappe._(
+			_(
 				"Set a Round Off Account for company {0}: Stripe took {1} and the invoice asked for a fraction of a cent more or less."
 			).format(frappe.bold(invoice.company), entry.received_amount),
-			title=frappe._("No Round Off Account"),
+			title=_("No Round Off Account"),
 		)
 	entry.append(
 		"deductions",
@@ -167,7 +168,7 @@ def _round_off_difference(entry, invoice) -> None:
 			"account": account,
 			"cost_center": company.round_off_cost_center or company.cost_center,
 			"amount": difference,
-			"description": frappe._("Rounding to Stripe's smallest unit"),
+			"description": _("Rounding to Stripe's smallest unit"),
 		},
 	)
 	entry.set_amounts()

@@ -201,3 +201,86 @@ def _touch(doctype: str, name: str, field: str, value) -> None:
 	doc.flags.ignore_permissions = True
 	doc.flags.ignore_mandatory = True
 	doc.save()
+
+
+class TestReviewedPdfs(TestCase):
+	"""The buyer's PDF: what depends on the day, guest parameters, and the share link's reach."""
+
+	def setUp(self):
+		frappe.set_user("Administrator")
+		set_settings(download_link_lifetime=86400, download_link_max_lifetime=2592000)
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def test_a_lapsed_early_payment_discount_is_not_printed_from_the_store(self):
+		from invoice_share.invoice_share.doctype.invoice_payment_link.test_invoice_payment_link import (
+			_discount_terms,
+		)
+		from invoice_share.tests.test_buyer_print import pdf_text
+		from invoice_share.tests.utils import days_later
+
+		invoice = make_invoice(rate=200, qty=1, submit=False)
+		invoice.payment_terms_template = _discount_terms()  # 10 % off within 10 days
+		invoice.due_date = None
+		invoice.set("payment_schedule", [])
+		invoice.save()
+		invoice.submit()
+		today, from_store = pdf.get_pdf(frappe.get_doc("Sales Invoice", invoice.name))
+		self.assertFalse(from_store)
+		self.assertIn("180.00", pdf_text(today))
+		with days_later(11):  # the discount has lapsed
+			later, from_store = pdf.get_pdf(frappe.get_doc("Sales Invoice", invoice.name))
+		self.assertFalse(from_store)
+		self.assertNotIn("180.00", pdf_text(later))
+		self.assertIn("200.00", pdf_text(later))
+
+	def test_the_print_sees_no_guest_parameter(self):
+		invoice = make_invoice(rate=17, qty=1)
+		plain, _ = pdf.get_pdf(frappe.get_doc("Sales Invoice", invoice.name))
+		other = make_invoice(rate=17, qty=1)
+		for settings in ('{"bad', '{"compact_item_print": 1, "with_letterhead": 0}'):
+			with self.subTest(settings=settings):
+				frappe.local.form_dict = frappe._dict(settings=settings, trigger_print="1", token="x")
+				try:
+					data, _from_store = pdf.get_pdf(frappe.get_doc("Sales Invoice", other.name))
+				finally:
+					form, frappe.local.form_dict = frappe.local.form_dict, frappe._dict()
+				self.assertTrue(data.startswith(b"%PDF"))
+				self.assertEqual(form.settings, settings)  # the request's own parameters are back
+		self.assertTrue(plain.startswith(b"%PDF"))
+
+	def test_a_download_link_shows_the_share_link_only_to_who_may_share(self):
+		from invoice_share.tests.test_buyer_print import pdf_text
+
+		invoice = make_invoice(rate=23, qty=1)
+		share_url = api.generate_share_link(invoice.name)["share_url"]
+		token = share_url.rsplit("/", 1)[1]
+
+		def served_pdf(answer) -> str:
+			response = api.signed_invoice_pdf(token=answer["url"].rsplit("/", 1)[1])
+			self.assertEqual(response.status_code, 200)
+			return pdf_text(response.get_data())
+
+		# (the PDF's text has ligatures and line breaks: the link's start and its heading are checked)
+		self.assertIn("VIEW AND PAY ONLINE", served_pdf(api.get_download_link(invoice.name)).upper())
+		self.assertTrue(share_url.startswith("http"))
+		from frappe.permissions import add_permission, update_permission_property
+
+		role = "_Invoice Share Printer"  # may read and print invoices, not change or share them
+		if not frappe.db.exists("Role", role):
+			frappe.get_doc({"doctype": "Role", "role_name": role, "desk_access": 1}).insert(
+				ignore_permissions=True
+			)
+		if not frappe.db.exists("Custom DocPerm", {"parent": "Sales Invoice", "role": role}):
+			add_permission("Sales Invoice", role, 0)
+		update_permission_property("Sales Invoice", role, 0, "print", 1)
+		printer = make_user("invoice-share-printer@example.com", [role])
+		frappe.set_user(printer)
+		as_printer = frappe.get_doc("Sales Invoice", invoice.name)
+		self.assertFalse(as_printer.has_permission("write"))
+		self.assertTrue(as_printer.has_permission("print"))
+		text = served_pdf(api.get_download_link(invoice.name))
+		self.assertNotIn("VIEW AND PAY ONLINE", text.upper())
+		self.assertNotIn(token[:6], text)
+		self.assertNotIn("invoice-", text)

@@ -304,5 +304,21 @@ class TestCheckoutReturnAddress(HttpTestCase):
 	def test_the_pay_now_form_may_lead_to_the_test_server(self):
 		_, token, _ = self.shared(rate=12, qty=1)
 		page = self.guest("GET", f"/invoice-view/{token}")
-		self.assertIn("by card", page.text)
-		self.assertEqual(form_action(page), ["'self'", guest.STRIPE_CHECKOUT_ORIGIN, self.standin.url])
+		self.assertIn("start_checkout", page.text)
+		self.assertEqual(form_action(page)[:3], ["'self'", guest.STRIPE_CHECKOUT_ORIGIN, self.standin.url])
+
+	def test_a_custom_checkout_domain_is_allowed_once_stripe_names_it(self):
+		"""A Stripe custom checkout domain: the 303 to it is governed by the page's form-action."""
+		custom = f"http://localhost:{self.standin.port}"
+		self.standin.page_base = custom
+		self.addCleanup(setattr, self.standin, "page_base", None)
+		_, token, _ = self.shared(rate=13, qty=1)
+		paying = self.guest(
+			"POST",
+			"/api/method/invoice_share.api.start_checkout",
+			data={"token": token, "redirect": "1"},
+		)
+		self.assertEqual(paying.status_code, 303, paying.text)
+		self.assertTrue(paying.headers["Location"].startswith(custom + "/pay/"))
+		_, other, _ = self.shared(rate=14, qty=1)
+		self.assertIn(custom, form_action(self.guest("GET", f"/invoice-view/{other}")))

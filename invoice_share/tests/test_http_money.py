@@ -2,15 +2,31 @@
 repeat, no lock held while Stripe answers, and sessions closed after commit when an invoice is paid
 another way. `scripts/test` starts the server and the worker and sets INVOICE_SHARE_TEST_URL."""
 
+import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import frappe
 import pymysql
+import requests
 
-from invoice_share.tests.test_http import WEBHOOK_URL, HttpTestCase, session_of, setUpModule, wait_for
+from invoice_share import guest
+from invoice_share.tests.test_http import (
+	BASE_URL,
+	LOOPBACK_PROXIES,
+	WEBHOOK_URL,
+	HttpTestCase,
+	client_ip,
+	session_of,
+	setUpModule,
+	wait_for,
+)
 from invoice_share.tests.utils import (
+	accept_payment_entries,
 	make_invoice,
+	refuse_payment_entries,
+	set_settings,
 	start_standin,
 )
 
@@ -111,3 +127,98 @@ class TestMoneyOverHttp(HttpTestCase):
 			)
 		)
 		self.assertEqual(self.payment_link(invoice.name).status_code, 409)
+
+
+class TestReviewedMoneyOverHttp(HttpTestCase):
+	"""Double clicks, refused bookings a rollback must not hide, and limits that junk cannot fill."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.standin = start_standin(cls, webhook_url=WEBHOOK_URL, commit=True)
+
+	def tearDown(self):
+		self.standin.clear_faults()
+		accept_payment_entries()
+		frappe.db.commit()
+
+	def pay_click(self, token: str, ip: str):
+		return requests.post(
+			f"{BASE_URL}/api/method/invoice_share.api.start_checkout",
+			data={"token": token},
+			headers={"X-Forwarded-For": ip},
+			timeout=120,
+		)
+
+	def test_twenty_concurrent_pay_clicks_make_one_session(self):
+		invoice, token, _ = self.shared(rate=87, qty=1)
+		# Stripe answers slowly, so the clicks really overlap.
+		self.standin.inject_fault("POST", r"^/v1/checkout/sessions$", delay=1)
+		with ThreadPoolExecutor(max_workers=20) as pool:
+			answers = list(pool.map(lambda _: self.pay_click(token, client_ip()), range(20)))
+		self.assertEqual([a.status_code for a in answers], [200] * 20, [a.text for a in answers][:3])
+		self.assertEqual(len({a.json()["message"]["id"] for a in answers}), 1)
+		made = [s for s in self.standin.sessions.values() if s["metadata"]["sales_invoice"] == invoice.name]
+		self.assertEqual((len(made), made[0]["status"]), (1, "open"))  # and none expired
+		frappe.db.rollback()
+		self.assertEqual(frappe.db.count("Invoice Payment Link", {"sales_invoice": invoice.name}), 1)
+
+	def test_a_refused_booking_is_flagged_even_when_the_request_rolls_back(self):
+		"""The desk's Create payment link meets a paid, unbooked session: it answers 409, Frappe
+		rolls the request back, and the flag is written all the same (by a job of its own)."""
+		invoice = make_invoice(rate=61, qty=1)
+		frappe.db.commit()
+		answer = self.call("POST", "create_payment_link", sales_invoice=invoice.name)
+		session_id = session_of(answer.json()["message"]["invoice_payment_details"])
+		self.standin.complete_session(session_id)  # paid; its webhook is lost
+		frappe.db.set_value(
+			"Invoice Payment Link",
+			{"checkout_session_id": session_id},
+			"expires_on",
+			frappe.utils.add_to_date(None, minutes=-5),
+		)
+		refuse_payment_entries()  # commits
+		frappe.db.commit()
+		again = self.call("POST", "create_payment_link", sales_invoice=invoice.name)
+		self.assertEqual(again.status_code, 409, again.text)
+		self.assertIn("received and is being recorded", again.text)
+
+		def flagged():
+			frappe.db.rollback()
+			return frappe.db.get_value(
+				"Invoice Payment Link", {"checkout_session_id": session_id}, ["status", "needs_attention"]
+			) == ("Received", 1)
+
+		wait_for(flagged, message="the refused payment was not flagged")
+		made = [s for s in self.standin.sessions.values() if s["metadata"]["sales_invoice"] == invoice.name]
+		self.assertEqual(len(made), 1)  # no new session while the paid one is unbooked
+
+	def test_junk_cannot_use_up_another_buyers_or_stripes_limit(self):
+		"""Behind nginx on loopback (trusted by default): eleven junk Pay posts from one client do
+		not block another buyer, and junk webhooks do not block Stripe's signed deliveries."""
+		set_settings(trusted_proxies="")  # as installed
+		frappe.db.commit()
+		self.addCleanup(lambda: (set_settings(trusted_proxies=LOOPBACK_PROXIES), frappe.db.commit()))
+		_, token, _ = self.shared(rate=19, qty=1)
+		junk = client_ip()
+		codes = [self.pay_click("junk-token", junk).status_code for _ in range(guest.CHECKOUT_LIMIT + 1)]
+		self.assertEqual(codes[-1], 429)
+		self.assertEqual(self.pay_click(token, client_ip()).status_code, 200)
+
+		stripe_ip = client_ip()
+		for _ in range(guest.WEBHOOK_LIMIT + 1):
+			bad = requests.post(
+				WEBHOOK_URL,
+				data=b"{}",
+				headers={"X-Forwarded-For": stripe_ip, "Stripe-Signature": "t=1,v1=x"},
+			)
+		self.assertEqual(bad.status_code, 429)
+		payload = json.dumps(
+			{"id": "evt_junk_test", "object": "event", "type": "invoice.paid", "data": {"object": {}}}
+		).encode()
+		signed = requests.post(
+			WEBHOOK_URL,
+			data=payload,
+			headers={"X-Forwarded-For": stripe_ip, "Stripe-Signature": self.standin.sign(payload)},
+		)
+		self.assertEqual(signed.status_code, 200, signed.text)

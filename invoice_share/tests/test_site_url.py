@@ -49,3 +49,25 @@ class TestUrlsComeFromTheSite(TestCase):
 				self.assertTrue(
 					url.startswith((f"http://{frappe.local.site}", f"https://{frappe.local.site}"))
 				)
+
+	def test_links_over_plain_http_are_warned_about(self):
+		from invoice_share import api
+
+		invoice = make_invoice(rate=16, qty=1)
+		saved = frappe.local.conf.get("host_name")
+		self.addCleanup(frappe.local.conf.update, {"host_name": saved})
+		for address, warned in (
+			("http://erp.example.com", True),
+			("https://erp.example.com", False),
+			("http://127.0.0.1:8000", False),
+			("http://erp.localhost:8000", False),
+		):
+			with self.subTest(address=address):
+				frappe.local.conf.host_name = address
+				answer = api.generate_share_link(invoice.name)
+				self.assertEqual(bool(answer["warning"]), warned, answer["warning"])
+				if warned:
+					self.assertIn("clear text", answer["warning"])
+				settings = frappe.get_doc("Invoice Share Settings")
+				settings.run_method("onload")
+				self.assertEqual(bool(settings.get_onload().get("site_url_warning")), warned)
