@@ -181,7 +181,8 @@ class StripeGateway:
 			"mode": "payment",
 			# The buyer pays in the invoice's currency: the amount is ERPNext's, and Stripe's own
 			# conversion at checkout would make another (Adaptive Pricing is on by default).
-			"adaptive_pricing": {"enabled": False},
+			# (as text: stripe-python before 11 would send a Python bool as "False")
+			"adaptive_pricing": {"enabled": "false"},
 			"line_items": [
 				{
 					"price_data": {
