@@ -33,7 +33,9 @@ from invoice_share.tests.utils import (
 __all__ = ["setUpModule"]
 
 
-class TestMoneyOverHttp(HttpTestCase):
+class StripeHttpTestCase(HttpTestCase):
+	"""The live server's Stripe is a stand-in of the class's own, which delivers its webhooks."""
+
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
@@ -42,6 +44,8 @@ class TestMoneyOverHttp(HttpTestCase):
 	def tearDown(self):
 		self.standin.clear_faults()
 
+
+class TestMoneyOverHttp(StripeHttpTestCase):
 	def payment_link(self, invoice_name: str):
 		return self.call("POST", "create_payment_link", sales_invoice=invoice_name)
 
@@ -129,16 +133,11 @@ class TestMoneyOverHttp(HttpTestCase):
 		self.assertEqual(self.payment_link(invoice.name).status_code, 409)
 
 
-class TestReviewedMoneyOverHttp(HttpTestCase):
+class TestReviewedMoneyOverHttp(StripeHttpTestCase):
 	"""Double clicks, refused bookings a rollback must not hide, and limits that junk cannot fill."""
 
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		cls.standin = start_standin(cls, webhook_url=WEBHOOK_URL, commit=True)
-
 	def tearDown(self):
-		self.standin.clear_faults()
+		super().tearDown()
 		accept_payment_entries()
 		frappe.db.commit()
 

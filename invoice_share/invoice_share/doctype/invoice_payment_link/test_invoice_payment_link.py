@@ -64,7 +64,9 @@ def _discount_terms() -> str:
 	return name
 
 
-class TestInvoicePaymentLink(TestCase):
+class StripeTestCase(TestCase):
+	"""Stripe pointed at a stand-in of the class's own; events delivered as Stripe signs them."""
+
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
@@ -72,8 +74,16 @@ class TestInvoicePaymentLink(TestCase):
 
 	def setUp(self):
 		frappe.set_user("Administrator")
+		self.standin.payment_method_types = ["card"]
 		configure_stripe(self.standin)
 
+	def deliver(self, event_type: str, session_id: str):
+		payload, signature = self.standin.event_for(event_type, session_id)
+		response = webhook.handle(payload, signature)
+		return response.status_code, json.loads(response.get_data())["message"]
+
+
+class TestInvoicePaymentLink(StripeTestCase):
 	def settle(self, sales_invoice: str | None = None):
 		"""Run the settlement job here, as the worker would after commit (and drop what was queued,
 		so a live worker does not run it at the same time)."""
@@ -82,11 +92,6 @@ class TestInvoicePaymentLink(TestCase):
 
 	def details(self, invoice):
 		return api.create_payment_link(invoice.name)["invoice_payment_details"]
-
-	def deliver(self, event_type: str, session_id: str):
-		payload, signature = self.standin.event_for(event_type, session_id)
-		response = webhook.handle(payload, signature)
-		return response.status_code, json.loads(response.get_data())["message"]
 
 	def test_payment_link_answer_and_amount_from_the_server(self):
 		invoice = make_invoice(rate=123.45, qty=2)
@@ -527,36 +532,33 @@ def _entries_of(sales_invoice: str) -> list[str]:
 	)
 
 
-class TestReviewFindings(TestCase):
-	"""What a review found (issue: a refused payment nobody sees, three-decimal currencies, delayed
-	methods, Adaptive Pricing, a Stripe key switched, list permissions)."""
-
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		cls.standin = start_standin(cls)
-
-	def setUp(self):
-		frappe.set_user("Administrator")
-		self.standin.payment_method_types = ["card"]
-		configure_stripe(self.standin)
+class TestReviewFindings(StripeTestCase):
+	"""What a review found: a refused payment nobody saw, amounts finer than Stripe's unit, delayed
+	methods, Adaptive Pricing, a Stripe key switched, who may change it."""
 
 	def tearDown(self):
 		frappe.set_user("Administrator")
 		accept_payment_entries()
 
 	def session_of(self, invoice) -> str:
-		return api.create_payment_link(invoice.name)["invoice_payment_details"]["payment_url"].rsplit("/", 1)[
-			1
-		]
-
-	def deliver(self, event_type: str, session_id: str):
-		payload, signature = self.standin.event_for(event_type, session_id)
-		response = webhook.handle(payload, signature)
-		return response.status_code, json.loads(response.get_data())["message"]
+		details = api.create_payment_link(invoice.name)["invoice_payment_details"]
+		return details["payment_url"].rsplit("/", 1)[1]
 
 	def link(self, session_id: str):
 		return frappe.get_doc("Invoice Payment Link", {"checkout_session_id": session_id})
+
+	def paid_lapsed_and_refused(self, invoice) -> str:
+		"""A session the buyer paid, now past its expiry, whose Payment Entry ERPNext refuses."""
+		session_id = self.session_of(invoice)
+		self.standin.complete_session(session_id)
+		frappe.db.set_value(
+			"Invoice Payment Link",
+			{"checkout_session_id": session_id},
+			"expires_on",
+			frappe.utils.add_to_date(None, minutes=-5),
+		)
+		refuse_payment_entries()
+		return session_id
 
 	def page(self, invoice) -> str:
 		from invoice_share.www_renderer import buyer_page_html
@@ -607,15 +609,7 @@ class TestReviewFindings(TestCase):
 	def test_the_sweep_keeps_the_flag_of_a_refused_payment(self):
 		"""Before, the sweep's rollback threw the error away and the link stayed Open."""
 		invoice = make_invoice(rate=41, qty=1)
-		session_id = self.session_of(invoice)
-		self.standin.complete_session(session_id)  # the webhook never arrives
-		frappe.db.set_value(
-			"Invoice Payment Link",
-			{"checkout_session_id": session_id},
-			"expires_on",
-			frappe.utils.add_to_date(None, minutes=-5),
-		)
-		refuse_payment_entries()
+		session_id = self.paid_lapsed_and_refused(invoice)  # its webhook never arrives
 		settle_open_links()
 		frappe.db.rollback()  # what the sweep committed stays
 		link = self.link(session_id)
@@ -623,15 +617,7 @@ class TestReviewFindings(TestCase):
 
 	def test_a_pay_click_on_an_expired_paid_session_says_received_not_500(self):
 		invoice = make_invoice(rate=52, qty=1)
-		session_id = self.session_of(invoice)
-		self.standin.complete_session(session_id)
-		frappe.db.set_value(
-			"Invoice Payment Link",
-			{"checkout_session_id": session_id},
-			"expires_on",
-			frappe.utils.add_to_date(None, minutes=-5),
-		)
-		refuse_payment_entries()
+		session_id = self.paid_lapsed_and_refused(invoice)
 		before = len(creates(self.standin))
 		with self.assertRaises(PaymentPending):
 			api.create_payment_link(invoice.name)
@@ -744,21 +730,18 @@ class TestReviewFindings(TestCase):
 		):
 			with self.subTest(field=field), self.assertRaises(frappe.PermissionError):
 				set_settings(**{field: value})
-		set_settings(checkout_session_lifetime=45)  # the rest of the page is theirs
+		shown = frappe.db.get_single_value("Invoice Share Settings", "show_line_items")
+		set_settings(show_line_items=0 if shown else 1)  # the rest of the page is theirs
 		frappe.set_user("Administrator")
+		set_settings(show_line_items=shown)
 		self.assertEqual(
 			frappe.get_single("Invoice Share Settings").get_password("stripe_secret_key"),
 			self.standin.secret_key,
 		)
 
 
-class TestLinkLists(TestCase):
+class TestLinkLists(StripeTestCase):
 	"""Lists, reports and exports of link rows show only what the user may read of Sales Invoices."""
-
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		cls.standin = start_standin(cls)
 
 	def tearDown(self):
 		frappe.set_user("Administrator")
@@ -766,8 +749,6 @@ class TestLinkLists(TestCase):
 	def test_a_sales_user_lists_only_the_links_of_invoices_they_may_read(self):
 		from frappe.permissions import add_permission, update_permission_property
 
-		frappe.set_user("Administrator")
-		configure_stripe(self.standin)
 		mine = make_invoice(customer=ensure_customer("_Invoice Share Listed Customer"))
 		theirs = make_invoice(customer=ensure_customer("_Invoice Share Hidden Customer"))
 		for invoice in (mine, theirs):
