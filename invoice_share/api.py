@@ -9,9 +9,16 @@ from frappe import _
 from frappe.utils import validate_email_address
 from werkzeug.wrappers import Response
 
-from invoice_share import downloads, guest, params, pdf, sharing, summary
-from invoice_share.exceptions import InvalidArgument, PaymentPending, PdfBusy
-from invoice_share.utils import get_settings, insecure_site_url_warning, iso, load_invoice
+from invoice_share import pdf
+from invoice_share.buyer import answers, summary
+from invoice_share.core import guest, params
+from invoice_share.core.documents import load_invoice
+from invoice_share.core.exceptions import InvalidArgument, PaymentPending
+from invoice_share.core.formats import iso
+from invoice_share.core.settings import get_settings
+from invoice_share.core.urls import insecure_site_url_warning
+from invoice_share.links import downloads, sharing
+from invoice_share.payments import checkout, settlement
 
 # Share links
 
@@ -46,7 +53,13 @@ def revoke_share_link(sales_invoice: str | None = None) -> dict:
 @frappe.whitelist(methods=["GET", "POST"])
 def get_share_status(sales_invoice: str | None = None) -> dict:
 	invoice = load_invoice(sales_invoice, "read")
-	return sharing.share_status(invoice)
+	return {
+		**sharing.link_status(invoice),
+		"payment_status": summary.payment_status(invoice),
+		"online_payment_status": checkout.latest_payment_status(invoice.name),
+		# Whether the buyer can pay this invoice online now (Stripe set up, something to pay).
+		"can_pay_online": summary.can_pay_online(invoice),
+	}
 
 
 @frappe.whitelist(methods=["POST"])
@@ -65,7 +78,12 @@ def email_share_link(
 			exc=InvalidArgument,
 			title=_("No Recipient"),
 		)
-	return sharing.email_link(invoice, recipients=to, regenerate=_flag(regenerate, "regenerate"))
+	return sharing.email_link(
+		invoice,
+		recipients=to,
+		outstanding=settlement.amount_due(invoice),
+		regenerate=_flag(regenerate, "regenerate"),
+	)
 
 
 # Download links
@@ -80,9 +98,11 @@ def get_download_link(sales_invoice: str | None = None, seconds_valid: str | int
 	else:
 		seconds = params.parse_whole_number(seconds_valid)
 	# The PDF shows the invoice's share link only to those who may share it themselves.
-	return downloads.issue(
+	answer = downloads.issue(
 		invoice, downloads.validate_lifetime(seconds), with_share_link=invoice.has_permission("write")
 	)
+	pdf.prerender_after_commit(invoice.name)  # so the first download is served from the store
+	return answer
 
 
 # Guest routes
@@ -92,49 +112,20 @@ def get_download_link(sales_invoice: str | None = None, seconds_valid: str | int
 @guest.rate_limited(guest.SUMMARY_LIMIT)
 def shared_invoice(token=None):
 	"""The JSON summary a buyer (or a custom front end) may see."""
-	return summary_answer(token)
-
-
-def summary_answer(token, *, may_write: bool = True):
-	"""`shared_invoice`'s answer; None when `may_write` is False and a first view needs a commit."""
-	row = sharing.resolve_token(token)
-	if row is None:
-		return guest.not_found_json()
-	if not sharing.record_view(row, may_write=may_write):
-		return None
-	return guest.json_text_response(summary.summary_json(row.invoice))
+	return answers.summary_answer(token)
 
 
 @frappe.whitelist(allow_guest=True, methods=["GET"])
 @guest.rate_limited(guest.PDF_LIMIT)
 def shared_invoice_pdf(token=None):
-	row = sharing.resolve_token(token)
-	if row is None:
-		return guest.not_found_json()
-	response = _pdf_response(row.invoice, link=row.name)
-	sharing.record_download(row)
-	return response
+	return answers.shared_pdf_answer(token)
 
 
 @frappe.whitelist(allow_guest=True, methods=["GET"])
 @guest.rate_limited(guest.PDF_LIMIT)
 def signed_invoice_pdf(token=None):
 	"""The PDF behind a signed download link, while the signature is valid."""
-	invoice = downloads.resolve(token)
-	if invoice is None:
-		return guest.not_found_json()
-	# Without the share link: the same PDF as an invoice that has none ("" is no link).
-	return _pdf_response(invoice, link=None if invoice.with_share_link else "")
-
-
-def _pdf_response(invoice, link: str | None = None):
-	try:
-		data, _from_cache = pdf.get_pdf(invoice, link=link)
-	except PdfBusy:
-		response = guest.json_response({"retry": True}, status=503)
-		response.headers["Retry-After"] = "5"
-		return response
-	return guest.with_headers(pdf.pdf_response(data, pdf.filename(invoice.name)), guest.PRIVATE_HEADERS)
+	return answers.signed_pdf_answer(token)
 
 
 # Payments
@@ -143,8 +134,6 @@ def _pdf_response(invoice, link: str | None = None):
 @frappe.whitelist(methods=["POST"])
 def create_payment_link(sales_invoice: str | None = None) -> dict:
 	"""A Stripe Checkout URL for the outstanding amount (Lago's `payment_url`)."""
-	from invoice_share.payments import checkout
-
 	invoice = load_invoice(sales_invoice, "write")
 	return checkout.payment_link_details(checkout.checkout_for(invoice))
 
@@ -153,8 +142,6 @@ def create_payment_link(sales_invoice: str | None = None) -> dict:
 @guest.rate_limited(guest.CHECKOUT_LIMIT)
 def start_checkout(token=None, redirect=None):
 	"""The buyer's "Pay now": `{id, url}`, or a 303 to Stripe when the page's form posts."""
-	from invoice_share.payments import checkout
-
 	row = sharing.resolve_token(token)
 	if row is None:
 		return guest.not_found_json()

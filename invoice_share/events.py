@@ -3,7 +3,7 @@
 import frappe
 from frappe import _
 
-from invoice_share.sharing import revoke_links
+from invoice_share.links.sharing import revoke_links
 
 
 def on_sales_invoice_cancel(doc, method=None):

@@ -16,7 +16,7 @@ export_python_type_annotations = True
 before_install = "invoice_share.install.before_install"
 after_install = "invoice_share.install.after_install"
 before_uninstall = "invoice_share.install.before_uninstall"
-after_migrate = ["invoice_share.install.after_install", "invoice_share.utils.clear_guest_settings"]
+after_migrate = ["invoice_share.install.after_install", "invoice_share.core.settings.clear_guest_settings"]
 
 # Desk
 doctype_js = {"Sales Invoice": "public/js/sales_invoice.js"}
@@ -30,6 +30,8 @@ ignore_links_on_delete = ["Invoice Share Link", "Invoice Payment Link"]
 
 # Document events
 doc_events = {
+	# A new share link's PDF (which shows the link) is rendered after commit.
+	"Invoice Share Link": {"after_insert": "invoice_share.pdf.prerender_shared_link"},
 	"Sales Invoice": {
 		"on_submit": "invoice_share.events.on_sales_invoice_submit",
 		"on_cancel": "invoice_share.events.on_sales_invoice_cancel",
@@ -83,24 +85,24 @@ permission_query_conditions = {
 # the buyer page shows, for print formats (the app's own buyer print uses it)
 jinja = {
 	"methods": [
-		"invoice_share.printing.invoice_share_url",
-		"invoice_share.printing.invoice_share_qr",
-		"invoice_share.printing.invoice_share_epc_qr",
-		"invoice_share.printing.invoice_share_print",
+		"invoice_share.buyer.jinja.invoice_share_url",
+		"invoice_share.buyer.jinja.invoice_share_qr",
+		"invoice_share.buyer.jinja.invoice_share_epc_qr",
+		"invoice_share.buyer.jinja.invoice_share_print",
 	]
 }
 
 # Website: the buyer page (/invoice-view/<token>) and the checkout return page (/invoice-paid)
-page_renderer = ["invoice_share.www_renderer.BuyerPageRenderer"]
+page_renderer = ["invoice_share.buyer.pages.BuyerPageRenderer"]
 # …answered before Frappe's website router where no commit is needed (see answer_early)
-before_request = ["invoice_share.www_renderer.answer_early"]
+before_request = ["invoice_share.buyer.pages.answer_early"]
 
 # Scheduler
 scheduler_events = {
 	# Views and downloads are counted in Redis as they happen and written to the links every minute.
-	"cron": {"* * * * *": ["invoice_share.sharing.flush_counts"]},
+	"cron": {"* * * * *": ["invoice_share.links.flush_counts"]},
 	"hourly": [
-		"invoice_share.sharing.expire_overdue_links",
+		"invoice_share.links.expire_overdue_links",
 		"invoice_share.payments.checkout.settle_open_links",
 		"invoice_share.pdf.prune_store",
 	],

@@ -4,7 +4,8 @@ import shutil
 
 import frappe
 
-from invoice_share import signing, tokens
+from invoice_share.links import signing, tokens
+from invoice_share.pdf import STORE_FOLDER
 
 SETTINGS = "Invoice Share Settings"
 EMAIL_TEMPLATE = "Sales Invoice with link"
@@ -97,6 +98,4 @@ def before_uninstall():
 	)
 	frappe.delete_doc("Email Template", EMAIL_TEMPLATE, ignore_missing=True, force=True)
 	frappe.clear_cache(doctype="Sales Invoice")
-	from invoice_share.pdf import STORE_FOLDER
-
 	shutil.rmtree(frappe.get_site_path("private", STORE_FOLDER), ignore_errors=True)

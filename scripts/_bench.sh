@@ -156,7 +156,7 @@ start_gunicorn() { # start_gunicorn SITE PORT WORKERS
 	bench_cmd --site "$site" set-config host_name "http://127.0.0.1:$port"
 	say "Serving $site on http://127.0.0.1:$port with gunicorn, $workers workers"
 	in_bench bash -c 'cd sites && exec ../env/bin/gunicorn -b "127.0.0.1:$0" -w "$1" -t 120 --preload \
-		"invoice_share.benchmark:wsgi(\"$2\")"' "$port" "$workers" "$site" \
+		"invoice_share.devtools.benchmark:wsgi(\"$2\")"' "$port" "$workers" "$site" \
 		>"$BENCH_DIR/logs/invoice-share-gunicorn.log" 2>&1 &
 	SERVER_PIDS+=($!)
 	start_worker_and_wait "$site" "$port" "$BENCH_DIR/logs/invoice-share-gunicorn.log"

@@ -1,7 +1,7 @@
 import pytest
 
-from invoice_share import clientip
-from invoice_share.clientip import InvalidProxy, client_address, parse_networks
+from invoice_share.core import clientip
+from invoice_share.core.clientip import InvalidProxy, client_address, parse_networks
 
 NGINX = parse_networks("127.0.0.1 ::1")
 

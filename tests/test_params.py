@@ -3,8 +3,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from invoice_share import params
-from invoice_share.params import parse_flag, parse_whole_number
+from invoice_share.core import params
+from invoice_share.core.params import parse_flag, parse_whole_number
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from invoice_share import pdfstore
+from invoice_share.pdf import storage as pdfstore
 
 HOUR = 3600
 DAY = 24 * HOUR

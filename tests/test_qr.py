@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from invoice_share import qr
+from invoice_share.buyer import qr
 
 EXAMPLE = dict(
 	name="Demo Seller GmbH",

@@ -5,7 +5,7 @@ import time
 import jwt
 import pytest
 
-from invoice_share import signing
+from invoice_share.links import signing
 
 SITE = "erp.example.com"
 SECRET = "s3cret-" + "x" * 40

@@ -1,6 +1,6 @@
 import pytest
 
-from invoice_share import status
+from invoice_share.buyer import status
 
 
 def state(erpnext_status, **kw):

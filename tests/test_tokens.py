@@ -1,6 +1,6 @@
 import hashlib
 
-from invoice_share import tokens
+from invoice_share.links import tokens
 
 
 def test_token_has_256_bits_and_is_url_safe():

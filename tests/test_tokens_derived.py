@@ -1,4 +1,4 @@
-from invoice_share import tokens
+from invoice_share.links import tokens
 
 SECRET = "site-secret-" + "s" * 40
 

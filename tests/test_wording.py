@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from invoice_share import wording
+from invoice_share.core import wording
 
 TODAY = datetime.date(2026, 11, 22)
 

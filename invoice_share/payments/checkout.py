@@ -14,15 +14,21 @@ import frappe
 from frappe import _
 from frappe.utils import add_to_date, cint, flt, fmt_money, get_datetime, now_datetime
 
-from invoice_share.exceptions import (
+from invoice_share.core.documents import ensure_submitted
+from invoice_share.core.exceptions import (
 	CheckoutBusy,
 	InvoiceStateError,
 	PaymentPending,
 	PaymentProviderError,
 	PaymentsNotConfigured,
 )
-from invoice_share.invoice_share.doctype.invoice_payment_link.invoice_payment_link import new_link_name
+from invoice_share.core.formats import from_timestamp, iso
+from invoice_share.core.routes import RETURN_ROUTE
+from invoice_share.core.settings import get_settings, learn_checkout_origin
+from invoice_share.core.urls import site_url
 from invoice_share.payments import amounts, settlement
+from invoice_share.payments.gateway import PAYMENT_LINK, current_key, gateway_or_none, get_gateway
+from invoice_share.payments.recording import RecordingFailed, apply_session
 from invoice_share.payments.stripe_api import (
 	StripeGateway,
 	StripeGatewayError,
@@ -30,10 +36,7 @@ from invoice_share.payments.stripe_api import (
 	key_fingerprint,
 	mask_secret,
 )
-from invoice_share.routes import RETURN_ROUTE
-from invoice_share.utils import ensure_submitted, from_timestamp, get_settings, iso, site_url
 
-PAYMENT_LINK = "Invoice Payment Link"
 # An open session about to expire is not handed out again.
 REUSE_MARGIN_MINUTES = 10
 # Money is on its way (a bank debit) or taken but not yet booked: no new session meanwhile.
@@ -49,38 +52,6 @@ CHECKOUT_WAIT_SECONDS = 40
 RECENT_SESSION_SECONDS = 60
 # What the Stripe account offers at checkout, as its latest session said (the button's words).
 _METHODS_KEY = "invoice_share:stripe_payment_method_types"
-
-
-def _stripe_secret_key() -> str | None:
-	"""The secret key when Stripe is enabled and completely set up, else None."""
-	settings = get_settings()
-	if settings.stripe_enabled and settings.stripe_mode_of_payment and settings.stripe_account:
-		return settings.get_password("stripe_secret_key", raise_exception=False) or None
-	return None
-
-
-def stripe_ready() -> bool:
-	"""Whether card payment can be offered (from the published settings; no database read)."""
-	from invoice_share.utils import guest_settings
-
-	return bool(guest_settings().stripe_ready)
-
-
-def current_key() -> str:
-	"""The fingerprint of the Stripe secret key in use ('' when Stripe is not set up)."""
-	secret = _stripe_secret_key()
-	return key_fingerprint(secret) if secret else ""
-
-
-def get_gateway() -> StripeGateway:
-	gateway = _gateway_or_none()
-	if gateway is None:
-		frappe.throw(
-			_("Online payment is not set up: enable Stripe in Invoice Share Settings."),
-			exc=PaymentsNotConfigured,
-			title=_("Stripe Not Enabled"),
-		)
-	return gateway
 
 
 def ensure_payable(invoice) -> float:
@@ -337,8 +308,6 @@ def _remember_session_traits(session: dict) -> None:
 		frappe.cache.set(frappe.cache.make_key(_METHODS_KEY), json.dumps(sorted(map(str, methods))))
 	origin = checkout_origin(session.get("url"))
 	if origin:
-		from invoice_share.utils import learn_checkout_origin
-
 		learn_checkout_origin(origin)
 
 
@@ -346,6 +315,12 @@ def card_only() -> bool:
 	"""Whether the buyer can pay by card only (as the account's latest session said)."""
 	raw = frappe.cache.get(frappe.cache.make_key(_METHODS_KEY))
 	return bool(raw) and json.loads(raw) == ["card"]
+
+
+def new_link_name() -> str:
+	"""Random, so a name (and the Stripe idempotency key made from it) is never handed out twice,
+	not even when the transaction that first used it rolled back."""
+	return f"IPL-{secrets.token_hex(8).upper()}"
 
 
 def _asks_for(link, currency: str, minor: int) -> bool:
@@ -444,8 +419,6 @@ def record_closing(link, session: dict | None, status: str) -> str:
 	payment is recorded, and if Stripe could not be asked (or said it is still open) the link
 	stays Open, flagged, and the hourly job tries again.
 	"""
-	from invoice_share.payments.recording import RecordingFailed, apply_session
-
 	if not link.checkout_session_id:
 		frappe.db.set_value(PAYMENT_LINK, link.name, "status", status)
 		return status
@@ -491,9 +464,7 @@ def settle_open_links(sales_invoice: str | None = None) -> None:
 	at sessions past their expiry, so a payment whose webhook never arrived is still recorded.
 	Each link is committed on its own, so no lock outlives a call to Stripe. Background job only.
 	"""
-	from invoice_share.payments.recording import RecordingFailed
-
-	gateway = _gateway_or_none()
+	gateway = gateway_or_none()
 	key = current_key()
 	for link in _open_links(sales_invoice, statuses=LIVE_STATUSES):
 		if link.stripe_key and link.stripe_key != key:
@@ -537,8 +508,6 @@ def _wanted_status(link) -> str | None:
 
 
 def reconcile_link(gateway: StripeGateway | None, link) -> str | None:
-	from invoice_share.payments.recording import apply_session
-
 	if gateway is None or not link.checkout_session_id:
 		return None
 	try:
@@ -552,11 +521,6 @@ def reconcile_link(gateway: StripeGateway | None, link) -> str | None:
 		)
 		return None
 	return apply_session(session, None)
-
-
-def _gateway_or_none() -> StripeGateway | None:
-	secret = _stripe_secret_key()
-	return StripeGateway(secret, get_settings().stripe_api_base or None) if secret else None
 
 
 def retire_links_of_other_keys() -> int:
@@ -593,57 +557,3 @@ def latest_payment_status(sales_invoice: str) -> str | None:
 		limit=1,
 	)
 	return statuses[0] if statuses else None
-
-
-def _long_date(value) -> str:
-	"""A date written out in the buyer's locale ("22 November 2026")."""
-	from invoice_share import summary, wording
-
-	locale = wording.buyer_locale(summary.accepted_languages(), frappe.local.lang)
-	return wording.long_date(frappe.utils.getdate(value), locale)
-
-
-def return_page_context(session_id: object, cancelled: bool) -> dict | None:
-	"""Where Stripe sends the buyer back; reconciles the session so a late webhook loses nothing."""
-	if not isinstance(session_id, str) or not session_id.startswith("cs_") or len(session_id) > 255:
-		return None
-	name = frappe.db.get_value(PAYMENT_LINK, {"checkout_session_id": session_id}, "name")
-	if not name:
-		return None
-	status = frappe.db.get_value(PAYMENT_LINK, name, "status")
-	if status == "Open" and not cancelled:
-		from invoice_share.payments.recording import reconcile
-
-		status = reconcile(session_id) or status
-	link = frappe.db.get_value(
-		PAYMENT_LINK,
-		name,
-		[
-			"sales_invoice",
-			"amount",
-			"received_amount",
-			"currency",
-			"payment_url",
-			"status",
-			"expires_on",
-			"paid_on",
-			"payment_intent",
-			"payment_entry",
-		],
-		as_dict=True,
-	)
-	company = frappe.db.get_value("Sales Invoice", link.sales_invoice, "company")
-	paid = link.status == "Paid"
-	return {
-		"status": link.status,
-		"invoice": link.sales_invoice,
-		"seller": frappe.get_cached_value("Company", company, "company_name") or company,
-		"amount": fmt_money(link.received_amount if paid else link.amount, currency=link.currency),
-		# A receipt once paid: when, and the reference to quote (Stripe's payment).
-		"paid_on": _long_date(link.paid_on) if paid and link.paid_on else None,
-		"reference": (link.payment_intent or link.payment_entry) if paid else None,
-		"retry_url": link.payment_url
-		if link.status == "Open" and link.expires_on and link.expires_on > now_datetime()
-		else None,
-		"cancelled": cancelled,
-	}

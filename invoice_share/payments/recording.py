@@ -9,11 +9,13 @@ import frappe
 from frappe import _
 from frappe.utils import flt, fmt_money, getdate, now_datetime, nowdate
 
+from invoice_share.core.documents import add_timeline_line
+from invoice_share.core.settings import get_settings
+from invoice_share.notifications import notices
 from invoice_share.payments import amounts
-from invoice_share.payments.checkout import PAYMENT_LINK, get_gateway
+from invoice_share.payments.gateway import PAYMENT_LINK, get_gateway
 from invoice_share.payments.settlement import amount_due, build_payment_entry, same_money
 from invoice_share.payments.stripe_api import StripeGatewayError, mask_secret, paid_amount
-from invoice_share.utils import add_timeline_line, get_settings
 
 PAID_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 
@@ -176,13 +178,13 @@ def _record_payment(link, session: dict) -> str:
 		line = note
 	frappe.db.set_value(PAYMENT_LINK, link.name, values)
 	add_timeline_line(link.sales_invoice, line)
-	from invoice_share import notices
-
 	notices.notify_payment(link.sales_invoice, money)
 	# The money is booked whatever becomes of the receipt (no email account, say).
 	frappe.db.savepoint("invoice_share_receipt")
 	try:
-		notices.send_receipt(link.name)
+		notices.send_receipt(
+			link.name, outstanding=amount_due(frappe.get_doc("Sales Invoice", link.sales_invoice))
+		)
 	except Exception:
 		frappe.db.rollback(save_point="invoice_share_receipt")
 		frappe.clear_messages()
@@ -231,8 +233,6 @@ def flag_unbooked(name: str, reason: str, payment_intent: str, money: str) -> No
 	)
 	if link.status != "Received":
 		add_timeline_line(link.sales_invoice, note)
-		from invoice_share import notices
-
 		notices.notify_unbooked(link.sales_invoice, money)
 
 

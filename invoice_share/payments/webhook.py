@@ -2,10 +2,10 @@
 
 import frappe
 
-from invoice_share import guest
+from invoice_share.core import guest
+from invoice_share.core.settings import get_settings
 from invoice_share.payments import stripe_api
 from invoice_share.payments.recording import RecordingFailed, apply_session
-from invoice_share.utils import get_settings
 
 HANDLED_EVENTS = (
 	"checkout.session.completed",

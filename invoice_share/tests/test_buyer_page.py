@@ -7,8 +7,10 @@ import re
 import frappe
 from frappe.utils import add_days, getdate, nowdate
 
-from invoice_share import demo, summary
-from invoice_share.compat import TestCase
+from invoice_share.buyer import summary
+from invoice_share.buyer.pages import buyer_page_html
+from invoice_share.core.compat import TestCase
+from invoice_share.devtools import demo
 from invoice_share.tests.utils import (
 	ensure_customer,
 	make_invoice,
@@ -16,7 +18,6 @@ from invoice_share.tests.utils import (
 	set_settings,
 	test_company,
 )
-from invoice_share.www_renderer import buyer_page_html
 
 INTERNAL_LABELS = (
 	"Update Billed Amount in Delivery Note",

@@ -3,10 +3,11 @@ import time
 
 import frappe
 
-from invoice_share import api, downloads, pdf
-from invoice_share.compat import TestCase, change_settings
-from invoice_share.exceptions import InvalidArgument, InvoiceStateError
-from invoice_share.printing import PRINT_FORMAT
+from invoice_share import api, pdf
+from invoice_share.core.compat import TestCase, change_settings
+from invoice_share.core.exceptions import InvalidArgument, InvoiceStateError
+from invoice_share.links import downloads
+from invoice_share.pdf.print_format import PRINT_FORMAT
 from invoice_share.tests.utils import make_invoice, make_user, set_settings
 
 
@@ -37,7 +38,7 @@ class TestDownloadLinks(TestCase):
 		header, payload, signature = token.split(".")
 		self.assertIsNone(downloads.resolve(f"{header}.{payload}.{signature[::-1]}"))
 		self.assertIsNone(downloads.resolve(token[:-2]))
-		from invoice_share import signing
+		from invoice_share.links import signing
 
 		foreign = signing.sign(
 			secret=frappe.get_single("Invoice Share Settings").get_password("download_link_secret"),

@@ -12,8 +12,9 @@ import frappe
 import requests
 from frappe.utils import flt
 
-from invoice_share import api, pdf, sharing, tokens
-from invoice_share.compat import TestCase
+from invoice_share import api, pdf
+from invoice_share.core.compat import TestCase
+from invoice_share.links import sharing, tokens
 from invoice_share.tests.utils import (
 	ensure_outgoing_email_account,
 	make_invoice,

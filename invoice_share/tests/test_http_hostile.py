@@ -16,7 +16,7 @@ import requests
 from frappe.permissions import add_permission, update_permission_property
 from requests.adapters import HTTPAdapter
 
-from invoice_share import guest
+from invoice_share.core import guest
 from invoice_share.tests.test_http import (
 	BASE_URL,
 	LOOPBACK_PROXIES,
@@ -137,7 +137,7 @@ class TestForgedHostHeader(HttpTestCase):
 
 
 def forget_checkout_origins() -> None:
-	from invoice_share.utils import publish_guest_settings
+	from invoice_share.core.settings import publish_guest_settings
 
 	frappe.db.set_single_value("Invoice Share Settings", "stripe_checkout_origins", None)
 	frappe.db.commit()

@@ -11,7 +11,7 @@ import frappe
 import pymysql
 import requests
 
-from invoice_share import guest
+from invoice_share.core import guest
 from invoice_share.tests.test_http import (
 	BASE_URL,
 	LOOPBACK_PROXIES,

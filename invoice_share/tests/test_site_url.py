@@ -8,8 +8,8 @@ import frappe
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from invoice_share import downloads, sharing
-from invoice_share.compat import TestCase
+from invoice_share.core.compat import TestCase
+from invoice_share.links import downloads, sharing
 from invoice_share.payments import checkout
 from invoice_share.tests.utils import configure_stripe, make_invoice, start_standin
 

@@ -8,9 +8,13 @@ import frappe
 from frappe.email.doctype.email_template.email_template import get_email_template
 from frappe.utils import getdate, nowdate
 
-from invoice_share import api, demo, notices, pdf, sharing
-from invoice_share.compat import TestCase, change_settings
+from invoice_share import api, pdf
+from invoice_share.buyer.pages import buyer_page_html
+from invoice_share.core.compat import TestCase, change_settings
+from invoice_share.devtools import demo
 from invoice_share.install import EMAIL_TEMPLATE
+from invoice_share.links import sharing
+from invoice_share.notifications import notices
 from invoice_share.tests.test_buyer_print import pdf_text
 from invoice_share.tests.utils import (
 	ensure_customer,
@@ -19,7 +23,6 @@ from invoice_share.tests.utils import (
 	set_settings,
 	test_company,
 )
-from invoice_share.www_renderer import buyer_page_html
 
 URL_RE = re.compile(r"/invoice-view/([A-Za-z0-9_-]{43})")
 
@@ -173,7 +176,7 @@ class TestTheBuyersLanguage(TestCase):
 	def test_a_german_customers_page_and_pdf_are_german(self):
 		invoice = make_invoice(customer=self.customer)
 		frappe.local.lang = "en"  # what the browser asked for
-		from invoice_share.www_renderer import _use_buyer_language
+		from invoice_share.buyer.pages import _use_buyer_language
 
 		_use_buyer_language(invoice)
 		html = buyer_page_html(invoice, "t" * 43, accepted_languages=["en-US"])

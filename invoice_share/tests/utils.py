@@ -4,7 +4,7 @@ and submitted invoices to share. Nothing here is used outside tests."""
 import frappe
 from frappe.utils import add_days, nowdate
 
-from invoice_share import demo
+from invoice_share.devtools import demo
 
 
 def before_tests():

@@ -1,9 +1,9 @@
 # Copyright (c) 2026, invoice_share contributors
 # For license information, please see license.txt
 
-import secrets
-
 from frappe.model.document import Document
+
+from invoice_share.payments.checkout import new_link_name
 
 
 class InvoicePaymentLink(Document):
@@ -43,7 +43,3 @@ class InvoicePaymentLink(Document):
 		# not even when the transaction that first used it rolled back. The caller may pick it
 		# before insert, to send it to Stripe first.
 		self.name = self.flags.new_name or new_link_name()
-
-
-def new_link_name() -> str:
-	return f"IPL-{secrets.token_hex(8).upper()}"

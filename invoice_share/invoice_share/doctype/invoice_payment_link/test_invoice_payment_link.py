@@ -7,8 +7,8 @@ import frappe
 from frappe.utils import flt
 
 from invoice_share import api
-from invoice_share.compat import TestCase, change_settings
-from invoice_share.exceptions import InvoiceStateError, PaymentPending, PaymentsNotConfigured
+from invoice_share.core.compat import TestCase, change_settings
+from invoice_share.core.exceptions import InvoiceStateError, PaymentPending, PaymentsNotConfigured
 from invoice_share.payments import webhook
 from invoice_share.payments.checkout import settle_open_links
 from invoice_share.tests.utils import (
@@ -356,7 +356,7 @@ class TestInvoicePaymentLink(StripeTestCase):
 		self.assertEqual(link.needs_attention, 1)
 
 	def test_an_invoice_paid_another_way_closes_its_sessions_and_stops_asking(self):
-		from invoice_share.summary import page_context
+		from invoice_share.buyer.summary import page_context
 
 		invoice = make_invoice(rate=70, qty=1)
 		session_id = self.details(invoice)["payment_url"].rsplit("/", 1)[1]
@@ -408,7 +408,7 @@ class TestInvoicePaymentLink(StripeTestCase):
 
 	def test_multi_currency_invoice_against_a_company_currency_receivable(self):
 		"""EUR 100 at 1.1 against the company's receivable: ERPNext stores 110 outstanding."""
-		from invoice_share.summary import guest_summary
+		from invoice_share.buyer.summary import guest_summary
 
 		company_currency = frappe.get_cached_value("Company", test_company(), "default_currency")
 		foreign = "EUR" if company_currency != "EUR" else "USD"
@@ -461,7 +461,7 @@ class TestInvoicePaymentLink(StripeTestCase):
 		self.assertEqual((flt(invoice.outstanding_amount), invoice.status), (0, "Paid"))
 
 	def test_early_payment_discount_is_what_stripe_asks_and_the_entry_books(self):
-		from invoice_share.summary import guest_summary
+		from invoice_share.buyer.summary import guest_summary
 
 		company = test_company()
 		discount_account = frappe.db.get_value(
@@ -494,7 +494,7 @@ class TestInvoicePaymentLink(StripeTestCase):
 		self.assertEqual((flt(invoice.outstanding_amount), invoice.status), (0, "Paid"))
 
 	def test_rounded_invoice_asks_for_the_rounded_total_and_is_unpaid(self):
-		from invoice_share.summary import guest_summary
+		from invoice_share.buyer.summary import guest_summary
 
 		# A currency that rounds to whole units (as ERPNext does when the smallest fraction is 1).
 		currency = frappe.get_cached_value("Company", test_company(), "default_currency")
@@ -514,7 +514,7 @@ class TestInvoicePaymentLink(StripeTestCase):
 		self.assertEqual(line["unit_amount"], str(round(flt(invoice.rounded_total) * 100)))
 
 	def test_return_page_reconciles_when_the_webhook_is_late(self):
-		from invoice_share.payments.checkout import return_page_context
+		from invoice_share.buyer.returns import return_page_context
 
 		invoice = make_invoice(rate=42, qty=1)
 		session_id = self.details(invoice)["payment_url"].rsplit("/", 1)[1]
@@ -561,12 +561,12 @@ class TestReviewFindings(StripeTestCase):
 		return session_id
 
 	def page(self, invoice) -> str:
-		from invoice_share.www_renderer import buyer_page_html
+		from invoice_share.buyer.pages import buyer_page_html
 
 		return buyer_page_html(frappe.get_doc("Sales Invoice", invoice.name), "TOKEN")
 
 	def test_a_refused_payment_entry_is_flagged_shown_and_booked_once_fixed(self):
-		from invoice_share.payments.checkout import return_page_context
+		from invoice_share.buyer.returns import return_page_context
 
 		invoice = make_invoice(rate=75, qty=1)
 		session_id = self.session_of(invoice)

@@ -7,9 +7,10 @@ import frappe
 from frappe.permissions import add_permission, update_permission_property
 from frappe.utils import add_days, add_to_date, get_datetime, now_datetime
 
-from invoice_share import api, sharing, tokens
-from invoice_share.compat import TestCase, change_settings
-from invoice_share.exceptions import AlreadySharedError, InvalidArgument, InvoiceStateError
+from invoice_share import api
+from invoice_share.core.compat import TestCase, change_settings
+from invoice_share.core.exceptions import AlreadySharedError, InvalidArgument, InvoiceStateError
+from invoice_share.links import sharing, tokens
 from invoice_share.tests.utils import (
 	ensure_outgoing_email_account,
 	make_invoice,

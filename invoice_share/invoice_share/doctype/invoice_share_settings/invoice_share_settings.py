@@ -6,8 +6,9 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint
 
-from invoice_share import clientip, params, signing, tokens
-from invoice_share.utils import clear_guest_settings, forget_settings, publish_guest_settings
+from invoice_share.core import clientip, params
+from invoice_share.core.settings import clear_guest_settings, forget_settings, publish_guest_settings
+from invoice_share.links import signing, tokens
 
 CHECKOUT_LIFETIME_MINUTES = (30, 1440)  # what Stripe accepts for a Checkout Session's expires_at
 
@@ -47,7 +48,7 @@ class InvoiceShareSettings(Document):
 	# end: auto-generated types
 
 	def onload(self):
-		from invoice_share.utils import insecure_site_url_warning
+		from invoice_share.core.urls import insecure_site_url_warning
 
 		self.set_onload("site_url_warning", insecure_site_url_warning())
 
@@ -221,7 +222,7 @@ class InvoiceShareSettings(Document):
 	@frappe.whitelist()
 	def rotate_share_link_secret(self):
 		"""Replace the share-link secret: every share link of the site ends (links are derived from it)."""
-		from invoice_share import sharing
+		from invoice_share.links import sharing
 
 		self.check_permission("write")
 		ended = sharing.end_all_links()

@@ -3,8 +3,9 @@
 
 import frappe
 
-from invoice_share import downloads, install
-from invoice_share.compat import TestCase
+from invoice_share import install
+from invoice_share.core.compat import TestCase
+from invoice_share.links import downloads
 from invoice_share.tests.utils import make_invoice, set_settings
 
 

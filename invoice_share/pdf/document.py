@@ -23,10 +23,14 @@ from frappe.translate import print_language
 from frappe.utils import flt, get_datetime, nowdate
 from werkzeug.wrappers import Response
 
-from invoice_share.exceptions import PdfBusy
-from invoice_share.pdfstore import PdfStore
-from invoice_share.printing import PRINT_FORMAT, template_version
-from invoice_share.utils import guest_settings
+from invoice_share.core.compat import pdf_generator, site_default_print_format
+from invoice_share.core.documents import INVOICE_FIELDS
+from invoice_share.core.exceptions import PdfBusy
+from invoice_share.core.settings import guest_settings
+from invoice_share.links.sharing import get_active_link
+from invoice_share.notifications.notices import buyer_language
+from invoice_share.pdf.print_format import PRINT_FORMAT, template_version
+from invoice_share.pdf.storage import PdfStore
 
 CACHE_SECONDS = 7 * 24 * 3600  # a stored PDF unused this long is removed by the hourly prune
 STORE_FOLDER = "invoice_share_pdfs"
@@ -34,17 +38,6 @@ DEFAULT_STORE_MB = 1024
 RENDER_LOCK_SECONDS = 180
 RENDER_WAIT_SECONDS = 60
 # What the cache key needs of the invoice: enough to answer a cache hit without loading it.
-INVOICE_FIELDS = (
-	"name",
-	"modified",
-	"docstatus",
-	"outstanding_amount",
-	"status",
-	"letter_head",
-	"language",
-	"company",
-	"customer",
-)
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -70,8 +63,6 @@ def print_options(invoice) -> PrintOptions:
 
 def _language(invoice) -> str:
 	"""The print's language: the settings', else the customer's (see `notices.buyer_language`)."""
-	from invoice_share.notices import buyer_language
-
 	return (
 		guest_settings().print_language
 		or buyer_language(invoice)
@@ -79,34 +70,6 @@ def _language(invoice) -> str:
 		or frappe.get_system_settings("language")
 		or "en"
 	)
-
-
-def site_default_print_format() -> str | None:
-	"""The Sales Invoice's default print format when the site chose it (Customize Form), not the
-	one ERPNext 16 sets when it is installed (a system-generated Property Setter)."""
-	return frappe.db.get_value(
-		"Property Setter",
-		{
-			"doc_type": "Sales Invoice",
-			"doctype_or_field": "DocType",
-			"property": "default_print_format",
-			"is_system_generated": 0,
-		},
-		"value",
-	)
-
-
-def pdf_generator(print_format: str) -> str | None:
-	"""The site's choice of PDF generator in Frappe 16: the print format's, else Print Settings'.
-
-	None in Frappe 15, which has only wkhtmltopdf (and no such field).
-	"""
-	if not frappe.get_meta("Print Settings").has_field("pdf_generator"):
-		return None
-	chosen = None
-	if frappe.db.exists("Print Format", print_format, cache=True):
-		chosen = frappe.get_cached_value("Print Format", print_format, "pdf_generator")
-	return chosen or frappe.get_cached_doc("Print Settings").get("pdf_generator") or "wkhtmltopdf"
 
 
 def cache_key(invoice, options: PrintOptions) -> str:
@@ -117,8 +80,6 @@ def cache_key(invoice, options: PrintOptions) -> str:
 
 def _active_link(invoice_name: str) -> str:
 	"""The name of the invoice's Active share link, which the buyer's print shows; empty if none."""
-	from invoice_share.sharing import get_active_link
-
 	return (get_active_link(invoice_name) or {}).get("name") or ""
 
 
@@ -350,3 +311,9 @@ def pdf_response(data: bytes, name: str) -> Response:
 	response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
 	response.headers["Content-Length"] = str(len(data))
 	return response
+
+
+def prerender_shared_link(doc, method=None) -> None:
+	"""Doc event of a new share link: its PDF (which shows the link) is rendered after commit, so
+	the buyer's first download is served from the store."""
+	prerender_after_commit(doc.sales_invoice)

@@ -12,9 +12,11 @@ from frappe.query_builder import DocType
 from frappe.query_builder.functions import Sum
 from frappe.utils import flt, fmt_money
 
-from invoice_share import status as buyer_status
+from invoice_share.buyer import status as buyer_status
+from invoice_share.core import wording
+from invoice_share.core.formats import html_to_text
+from invoice_share.core.settings import guest_settings
 from invoice_share.payments.settlement import amount_due
-from invoice_share.utils import html_to_text
 
 
 def payment_status(invoice) -> str:
@@ -46,8 +48,6 @@ def cached_answer(kind: str, invoice_fields, build, *extra) -> str:
 	import hashlib
 
 	from frappe.utils import nowdate
-
-	from invoice_share.utils import guest_settings
 
 	parts = (
 		kind,
@@ -243,8 +243,6 @@ def page_context(
 	`accepted_languages` (from `Accept-Language`) where they name the same language.
 	"""
 	from frappe.utils import getdate
-
-	from invoice_share import wording
 
 	locale = wording.buyer_locale(accepted_languages or [], frappe.local.lang)
 

@@ -1,32 +1,13 @@
-"""The buyer's print: the print format this app ships, and the Jinja method it is written with.
-
-"Invoice Share Customer Invoice" is what a customer needs on paper (the seller, who is billed,
-the items, totals, what was paid, what is due and how to pay), without ERPNext's internal fields.
-It is the buyer PDF's default; Invoice Share Settings or the Sales Invoice's own default print
-format choose another.
+"""The Jinja methods of the link and of what the buyer sees, for Email Templates, Notifications,
+Auto Repeat and Dunning texts and print formats (the app's own buyer print is written with them).
 """
-
-import functools
-import os
 
 import frappe
 from frappe.model.document import Document
 
-PRINT_FORMAT = "Invoice Share Customer Invoice"
-TEMPLATE = os.path.join(
-	os.path.dirname(__file__),
-	"invoice_share",
-	"print_format",
-	"invoice_share_customer_invoice",
-	"invoice_share_customer_invoice.html",
-)
-
-
-@functools.cache
-def template_version() -> str:
-	"""When this app's print template last changed (it is read from disk at each render); part of
-	the PDF cache key. Once per process: an upgrade restarts the workers."""
-	return str(os.stat(TEMPLATE).st_mtime_ns)
+from invoice_share.buyer import qr, summary
+from invoice_share.links import sharing
+from invoice_share.payments.settlement import amount_due
 
 
 def _name(doc) -> str | None:
@@ -42,8 +23,6 @@ def invoice_share_url(doc, create: bool = True) -> str:
 	The current link when there is one; otherwise (unless `create` is false) a new one is made for a
 	user who may share the invoice. Empty for drafts, cancelled invoices and users who may not read it.
 	"""
-	from invoice_share import sharing
-
 	name = _name(doc)
 	if frappe.flags.invoice_share_hide_share_link or not name or not frappe.db.exists("Sales Invoice", name):
 		return ""  # (a PDF served through a download link of someone who may not share)
@@ -66,8 +45,6 @@ def invoice_share_url(doc, create: bool = True) -> str:
 
 def invoice_share_qr(doc, url: str | None = None) -> str:
 	"""Jinja method: a QR code (PNG `data:` URI) of the invoice's share link, or of `url`."""
-	from invoice_share import qr
-
 	url = url or invoice_share_url(doc)
 	return qr.qr_png_data_uri(url) if url else ""
 
@@ -76,9 +53,6 @@ def invoice_share_epc_qr(doc, account=None) -> str:
 	"""Jinja method: an EPC (GiroCode) QR for a SEPA transfer of what is due, when the invoice is
 	in EUR, something is due and the company's bank account (`account`, else looked up) has an
 	IBAN; else empty."""
-	from invoice_share import qr, summary
-	from invoice_share.payments.settlement import amount_due
-
 	invoice = doc if isinstance(doc, Document) else frappe.get_doc("Sales Invoice", _name(doc))
 	if invoice.currency != "EUR" or invoice.docstatus != 1 or invoice.is_return:
 		return ""
@@ -105,8 +79,6 @@ def invoice_share_print(doc) -> dict:
 
 	{% set p = invoice_share_print(doc) %} … {{ p.amount_due | e }}
 	"""
-	from invoice_share import summary
-
 	context = summary.page_context(doc, show_items=True)
 	context["bank_account"] = summary.company_bank_account(doc.company) if context["is_payable"] else None
 	# The link the invoice is shared with (a PDF never makes one: the link is in the PDF's cache key).

@@ -13,7 +13,9 @@ from frappe import _
 from jinja2 import Environment, PackageLoader, PrefixLoader
 from werkzeug.wrappers import Response
 
-from invoice_share import clientip, params
+from invoice_share.core import clientip, params
+from invoice_share.core.formats import html_to_text
+from invoice_share.core.settings import guest_settings
 
 PRIVATE_HEADERS = {
 	"Cache-Control": "no-store",
@@ -44,8 +46,6 @@ def page_headers() -> dict:
 	"""Headers of every guest page. Its one form (Pay now) posts to this site, which redirects to
 	Stripe Checkout; with another Stripe API address set in Invoice Share Settings (a test server
 	or proxy), that address's origin too, where such a server serves its pay page."""
-	from invoice_share.utils import guest_settings
-
 	settings = guest_settings()
 	form_action = ["'self'", STRIPE_CHECKOUT_ORIGIN]
 	api_origin = params.parse_api_base(settings.stripe_api_base or params.STRIPE_API_BASE)
@@ -125,8 +125,6 @@ def not_found_page() -> Response:
 
 def message_page(title: str, message: str, status: int) -> Response:
 	"""A short page; `message` may be an error's HTML (bold names), shown as its text."""
-	from invoice_share.utils import html_to_text
-
 	html = render(
 		"invoice_share/templates/buyer/message.html",
 		{"lang": frappe.local.lang, "title": title, "message": html_to_text(message)},
@@ -145,8 +143,6 @@ def client_address() -> str:
 	runs with `--proxy` (ProxyFix, which already took the last X-Forwarded-For entry), the peer
 	ProxyFix kept aside.
 	"""
-	from invoice_share.utils import guest_settings
-
 	request = frappe.request
 	peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR") or request.remote_addr
 	forwarded_for = ", ".join(request.headers.getlist("X-Forwarded-For"))

@@ -9,8 +9,9 @@ from frappe import _
 from frappe.translate import print_language
 from frappe.utils import fmt_money, getdate
 
-from invoice_share import wording
-from invoice_share.utils import escaped, get_settings
+from invoice_share.core import wording
+from invoice_share.core.formats import escaped
+from invoice_share.core.settings import get_settings
 
 
 def buyer_language(invoice) -> str | None:
@@ -105,8 +106,9 @@ def customer_email(invoice) -> str | None:
 	return invoice.get("contact_email") or frappe.db.get_value("Customer", invoice.customer, "email_id")
 
 
-def send_receipt(payment_link: str) -> None:
-	"""Email the customer a receipt of an online payment (unless settings turned it off)."""
+def send_receipt(payment_link: str, *, outstanding: float) -> None:
+	"""Email the customer a receipt of an online payment (unless settings turned it off);
+	`outstanding` is what the invoice still asks for, in its currency."""
 	if not get_settings().send_receipt_email:
 		return
 	link = frappe.db.get_value(
@@ -121,7 +123,7 @@ def send_receipt(payment_link: str) -> None:
 		return
 	company = frappe.get_cached_value("Company", invoice.company, "company_name") or invoice.company
 	with print_language(buyer_language(invoice) or frappe.get_system_settings("language") or "en"):
-		args = receipt_context(link, invoice, company)
+		args = receipt_context(link, invoice, company, outstanding)
 		frappe.sendmail(
 			recipients=[recipient],
 			subject=_("Receipt for invoice {0} from {1}").format(invoice.name, company),
@@ -132,10 +134,8 @@ def send_receipt(payment_link: str) -> None:
 		)
 
 
-def receipt_context(link, invoice, company: str) -> dict:
+def receipt_context(link, invoice, company: str, outstanding: float) -> dict:
 	"""What a receipt says: the amount, the date, the references (ours and Stripe's)."""
-	from invoice_share.payments.settlement import amount_due
-
 	return escaped(
 		{
 			"company": company,
@@ -146,6 +146,6 @@ def receipt_context(link, invoice, company: str) -> dict:
 			if link.paid_on
 			else "",
 			"reference": link.payment_intent or link.payment_entry,
-			"outstanding": fmt_money(amount_due(invoice), currency=invoice.currency),
+			"outstanding": fmt_money(outstanding, currency=invoice.currency),
 		}
 	)

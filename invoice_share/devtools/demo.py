@@ -182,7 +182,7 @@ def make_demo_invoice() -> str:
 
 def share_demo_invoice(invoice: str | None = None) -> str:
 	"""Share a (new) demo invoice and return the buyer's URL."""
-	from invoice_share import sharing
+	from invoice_share.links import sharing
 
 	invoice = frappe.get_doc("Sales Invoice", invoice or make_demo_invoice())
 	issued = sharing.issue_link(invoice, regenerate=True)

@@ -1,7 +1,7 @@
 """Guest answer and PDF benchmark: `scripts/benchmark` runs it on a bench against a live server
 (gunicorn with 4 workers, as production runs).
 
-    bench --site SITE execute invoice_share.benchmark.run --kwargs "{'base_url': 'http://127.0.0.1:8011'}"
+    bench --site SITE execute invoice_share.devtools.benchmark.run --kwargs "{'base_url': 'http://127.0.0.1:8011'}"
 
 Times, in one run and over HTTP: Frappe's `ping` (the floor), the guest JSON summary, the buyer
 page, our repeat PDF download, Frappe's stock `frappe.utils.print_format.download_pdf` for an
@@ -18,8 +18,9 @@ import time
 import frappe
 import requests
 
-from invoice_share import pdf, sharing
-from invoice_share.demo import make_demo_invoice
+from invoice_share import pdf
+from invoice_share.devtools.demo import make_demo_invoice
+from invoice_share.links import sharing
 
 USER = "invoice-share-benchmark@example.com"
 
@@ -213,7 +214,7 @@ def _redis_footprint() -> tuple[int, int]:
 
 def wsgi(site: str, sites_path: str = "."):
 	"""Frappe's WSGI application serving `site` with its /assets, for gunicorn in the benchmark:
-	`gunicorn -w 4 'invoice_share.benchmark:wsgi("SITE")'` from the bench's sites folder."""
+	`gunicorn -w 4 'invoice_share.devtools.benchmark:wsgi("SITE")'` from the bench's sites folder."""
 	import frappe.app
 
 	frappe.app._site = site

@@ -12,10 +12,13 @@ import frappe
 from frappe import _
 from frappe.utils import cint
 
-from invoice_share import signing
-from invoice_share.exceptions import InvalidArgument, InvoiceStateError
-from invoice_share.routes import DOWNLOAD_ROUTE
-from invoice_share.utils import ensure_submitted, get_settings, iso_from_timestamp, site_url
+from invoice_share.core.documents import INVOICE_FIELDS, ensure_submitted
+from invoice_share.core.exceptions import InvalidArgument, InvoiceStateError
+from invoice_share.core.formats import iso_from_timestamp
+from invoice_share.core.routes import DOWNLOAD_ROUTE
+from invoice_share.core.settings import get_settings
+from invoice_share.core.urls import site_url
+from invoice_share.links import signing
 
 
 def _secret() -> str:
@@ -70,9 +73,6 @@ def issue(invoice, seconds_valid: int, *, with_share_link: bool = False) -> dict
 		expires_at=expires_at,
 		with_share_link=with_share_link,
 	)
-	from invoice_share.pdf import prerender_after_commit
-
-	prerender_after_commit(invoice.name)
 	return {
 		"url": site_url(f"/{DOWNLOAD_ROUTE}/{token}"),
 		"expires_at": iso_from_timestamp(expires_at),
@@ -80,10 +80,8 @@ def issue(invoice, seconds_valid: int, *, with_share_link: bool = False) -> dict
 
 
 def resolve(token: object):
-	"""What a PDF download needs of the invoice a valid token points to (`pdf.INVOICE_FIELDS`, and
+	"""What a PDF download needs of the invoice a valid token points to (`INVOICE_FIELDS`, and
 	`with_share_link`), or None for every kind of invalid token."""
-	from invoice_share.pdf import INVOICE_FIELDS
-
 	try:
 		claims = signing.verify(token, secret=_secret(), site=frappe.local.site, now=int(time.time()))
 	except signing.InvalidDownloadToken:

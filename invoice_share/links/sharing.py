@@ -12,13 +12,18 @@ from zoneinfo import ZoneInfo
 import frappe
 from frappe import _
 from frappe.query_builder import DocType
+from frappe.translate import print_language
 from frappe.utils import add_days, get_datetime, get_system_timezone, now_datetime
 
-from invoice_share import params, tokens
-from invoice_share.exceptions import AlreadySharedError, InvalidArgument
-from invoice_share.pdf import INVOICE_FIELDS, prerender_after_commit
-from invoice_share.routes import PAGE_ROUTE
-from invoice_share.utils import add_timeline_line, ensure_submitted, get_settings, iso, lock_invoice, site_url
+from invoice_share.core import params
+from invoice_share.core.documents import INVOICE_FIELDS, add_timeline_line, ensure_submitted, lock_invoice
+from invoice_share.core.exceptions import AlreadySharedError, InvalidArgument
+from invoice_share.core.formats import escaped, iso
+from invoice_share.core.routes import PAGE_ROUTE
+from invoice_share.core.settings import ensure_secret, get_settings
+from invoice_share.core.urls import site_url
+from invoice_share.links import tokens
+from invoice_share.notifications.notices import buyer_language, notify_first_view
 
 LINK = "Invoice Share Link"
 _ROW_FIELDS = [
@@ -47,15 +52,8 @@ def share_url(token: str) -> str:
 
 def _secret() -> str:
 	"""The site's share-link secret (made at install, or here for a site that lacks it)."""
-	settings = get_settings()
-	secret = settings.get_password("share_link_secret", raise_exception=False)
-	if not secret:
-		from invoice_share.install import after_install
-
-		after_install()
-		frappe.local.invoice_share_settings = None
-		secret = get_settings().get_password("share_link_secret")
-	return secret
+	secret = get_settings().get_password("share_link_secret", raise_exception=False)
+	return secret or ensure_secret("share_link_secret", tokens.new_secret)
 
 
 def current_token(row) -> str | None:
@@ -148,8 +146,7 @@ def issue_link(invoice, *, regenerate: bool = False, expires_on=None) -> IssuedL
 		)
 	else:
 		add_timeline_line(invoice.name, _("Shared this invoice through a public link."))
-
-	prerender_after_commit(invoice.name)
+	# (The new link's PDF is rendered after commit: a doc event of the PDF's, see hooks.)
 	return IssuedLink(
 		link=frappe._dict({f: link.get(f) for f in _ROW_FIELDS}),
 		token=token,
@@ -206,7 +203,7 @@ def resolve_token(token: object) -> frappe._dict | None:
 	"""The link behind a guest's token, or None for any token that must not work.
 
 	One indexed query (token_hash is unique), joined with what a PDF download needs of the
-	invoice (`pdf.INVOICE_FIELDS`, as `row.invoice`). Unknown, revoked, expired and
+	invoice (`INVOICE_FIELDS`, as `row.invoice`). Unknown, revoked, expired and
 	cancelled-invoice tokens are all just None.
 	"""
 	if not tokens.is_well_formed(token):
@@ -262,8 +259,6 @@ def record_view(row: frappe._dict, *, may_write: bool = True) -> bool:
 	)
 	# First view: the link's stored count is 0 and no other request claimed it first.
 	if first and frappe.cache.set(first_key, 1, nx=True, ex=7 * 86400):
-		from invoice_share.notices import notify_first_view
-
 		add_timeline_line(row.sales_invoice, _("The customer opened the shared invoice for the first time."))
 		notify_first_view(row.sales_invoice)
 		_commit_after_get()
@@ -358,10 +353,9 @@ def expire_overdue_links() -> None:
 	)
 
 
-def share_status(invoice) -> dict:
-	from invoice_share.payments.checkout import latest_payment_status
-	from invoice_share.summary import payment_status
-
+def link_status(invoice) -> dict:
+	"""What the desk shows of the invoice's share link: whether it is shared, the current link (to
+	those who may share the invoice), when it was made, when it expires, how often it was seen."""
 	row = get_active_link(invoice.name)
 	pending = pending_counts(row.name) if row else {}
 	last_viewed = max(
@@ -377,41 +371,17 @@ def share_status(invoice) -> dict:
 		"expires_on": iso(row.expires_on) if row else None,
 		"view_count": (row.view_count + pending["view_count"]) if row else 0,
 		"last_viewed_on": iso(last_viewed),
-		"payment_status": payment_status(invoice),
-		"online_payment_status": latest_payment_status(invoice.name),
-		# Whether the buyer can pay this invoice by card now (Stripe set up, something to pay).
-		"can_pay_online": can_pay_online(invoice),
 	}
 
 
-def can_pay_online(invoice) -> bool:
-	from invoice_share import status
-	from invoice_share.payments.checkout import stripe_ready
-	from invoice_share.payments.settlement import amount_due
-	from invoice_share.summary import payment_status
-
-	return bool(
-		invoice.docstatus == 1
-		and status.is_payable(payment_status(invoice))
-		and stripe_ready()
-		and amount_due(invoice) > 0
-	)
-
-
-def email_link(invoice, *, recipients: list[str], regenerate: bool = False) -> dict:
+def email_link(invoice, *, recipients: list[str], outstanding: float, regenerate: bool = False) -> dict:
 	"""Send the invoice's share link through Frappe's email queue: the current one, a new one with
-	`regenerate`, or the first one. (A link made before links could be shown again cannot be sent
+	`regenerate`, or the first one; `outstanding` is what the invoice asks for today (its currency).
+	(A link made before links could be shown again cannot be sent
 	again: it needs `regenerate`.)"""
-	from invoice_share.payments.settlement import amount_due
-
 	issued = issue_link(invoice, regenerate=regenerate)
 	if issued.token is None:
 		_refuse_already_shared(invoice.name)
-
-	from frappe.translate import print_language
-
-	from invoice_share.notices import buyer_language
-	from invoice_share.utils import escaped
 
 	company = frappe.get_cached_value("Company", invoice.company, "company_name") or invoice.company
 	# In the customer's language; every value escaped (Frappe's email Jinja escapes nothing).
@@ -426,7 +396,7 @@ def email_link(invoice, *, recipients: list[str], regenerate: bool = False) -> d
 					"invoice": invoice.name,
 					"customer_name": invoice.customer_name,
 					"grand_total": frappe.utils.fmt_money(invoice.grand_total, currency=invoice.currency),
-					"outstanding": frappe.utils.fmt_money(amount_due(invoice), currency=invoice.currency),
+					"outstanding": frappe.utils.fmt_money(outstanding, currency=invoice.currency),
 					"due_date": frappe.utils.formatdate(invoice.due_date) if invoice.due_date else None,
 					"share_url": share_url(issued.token),
 					"expires_on": frappe.utils.format_datetime(issued.link.expires_on)

@@ -11,9 +11,14 @@ and `/invoice-pdf/<token>` are answered from a `before_request` hook when they n
 import frappe
 from werkzeug.exceptions import HTTPException
 
-from invoice_share import guest, sharing, summary
-from invoice_share.routes import DOWNLOAD_ROUTE, PAGE_ROUTE, RETURN_ROUTE
-from invoice_share.utils import guest_settings
+from invoice_share.buyer import answers, returns, summary
+from invoice_share.buyer.jinja import invoice_share_epc_qr
+from invoice_share.core import guest
+from invoice_share.core.routes import DOWNLOAD_ROUTE, PAGE_ROUTE, RETURN_ROUTE
+from invoice_share.core.settings import guest_settings, stripe_ready
+from invoice_share.links import sharing
+from invoice_share.notifications.notices import buyer_language
+from invoice_share.payments import checkout
 
 
 class BuyerPageRenderer:
@@ -47,7 +52,6 @@ class BuyerPageRenderer:
 			return None
 		_use_buyer_language(row.invoice)
 		accepted = summary.accepted_languages()
-		from invoice_share.payments import checkout
 
 		# A payment on its way (or taken, not yet booked) and the words of the Pay button are
 		# outside the invoice: part of the cached page's key.
@@ -75,15 +79,14 @@ class BuyerPageRenderer:
 		return guest.html_response(html.replace(_TOKEN_SLOT, token))
 
 	def render_signed_pdf(self, token: str):
-		"""A signed download link: the same answers as `api.signed_invoice_pdf`."""
-		from invoice_share import api
-
-		return api.signed_invoice_pdf(token=token)
+		"""A signed download link: the same answers (and limit) as `api.signed_invoice_pdf`."""
+		if guest.counted_once() and guest.rate_limit_exceeded("api:signed_invoice_pdf", guest.PDF_LIMIT):
+			return guest.too_many_requests_json()
+		return answers.signed_pdf_answer(token)
 
 	def render_return_page(self):
-		from invoice_share.payments import checkout
 
-		outcome = checkout.return_page_context(
+		outcome = returns.return_page_context(
 			frappe.form_dict.get("session_id"), cancelled=bool(frappe.form_dict.get("cancelled"))
 		)
 		if outcome is None:
@@ -130,8 +133,6 @@ def answer_early() -> None:
 
 
 def _early_api_answer(method: str):
-	from invoice_share import api
-
 	if method not in ("shared_invoice", "shared_invoice_pdf"):
 		return None
 	limit = guest.SUMMARY_LIMIT if method == "shared_invoice" else guest.PDF_LIMIT
@@ -139,8 +140,8 @@ def _early_api_answer(method: str):
 		return guest.too_many_requests_json()
 	token = frappe.form_dict.get("token")
 	if method == "shared_invoice":
-		return api.summary_answer(token, may_write=False)
-	return api.shared_invoice_pdf(token=token)
+		return answers.summary_answer(token, may_write=False)
+	return answers.shared_pdf_answer(token)
 
 
 def buyer_page_html(
@@ -155,7 +156,6 @@ def buyer_page_html(
 
 	`pending` is a payment on its way ("Processing") or taken and not yet booked ("Received"):
 	the page says so and offers no Pay button meanwhile."""
-	from invoice_share.payments import checkout
 
 	if pending is None:
 		pending = checkout.pending_payment(invoice.name)
@@ -171,7 +171,7 @@ def buyer_page_html(
 		token=token,
 		pdf_url=f"/api/method/invoice_share.api.shared_invoice_pdf?token={token}",
 		checkout_url="/api/method/invoice_share.api.start_checkout",
-		can_pay=context["is_payable"] and checkout.stripe_ready() and not pending,
+		can_pay=context["is_payable"] and stripe_ready() and not pending,
 		pending_payment=pending if context["is_payable"] else None,
 		card_only=card_only,
 		csrf_token=_csrf_token(),
@@ -180,8 +180,6 @@ def buyer_page_html(
 		# No card payment: say how to pay by transfer, quoting the invoice.
 		context["bank_account"] = summary.company_bank_account(invoice.company)
 		if context["bank_account"]:
-			from invoice_share.printing import invoice_share_epc_qr
-
 			context["epc_qr"] = invoice_share_epc_qr(invoice, context["bank_account"])
 	return guest.render("invoice_share/templates/buyer/page.html", context)
 
@@ -189,8 +187,6 @@ def buyer_page_html(
 def _use_buyer_language(invoice_fields) -> None:
 	"""The page in the customer's language (the invoice's, else the customer's); without one, the
 	language Frappe took from the browser (`Accept-Language`) stays."""
-	from invoice_share.notices import buyer_language
-
 	language = buyer_language(invoice_fields)
 	if language:
 		frappe.local.lang = language
