@@ -6,6 +6,7 @@ from frappe.utils import fmt_money, now_datetime
 
 from invoice_share.buyer import summary
 from invoice_share.core import wording
+from invoice_share.payments.checkout import LIVE_STATUSES
 from invoice_share.payments.gateway import PAYMENT_LINK
 from invoice_share.payments.recording import reconcile
 
@@ -24,7 +25,9 @@ def return_page_context(session_id: object, cancelled: bool) -> dict | None:
 	if not name:
 		return None
 	status = frappe.db.get_value(PAYMENT_LINK, name, "status")
-	if status == "Open" and not cancelled:
+	# Open, a payment on its way, or one ERPNext refused before: Stripe is asked again (and a
+	# refused booking retried, once its cause is fixed).
+	if status in LIVE_STATUSES and not cancelled:
 		status = reconcile(session_id) or status
 	link = frappe.db.get_value(
 		PAYMENT_LINK,

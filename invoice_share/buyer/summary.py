@@ -15,7 +15,7 @@ from frappe.utils import flt, fmt_money
 from invoice_share.buyer import status as buyer_status
 from invoice_share.core import wording
 from invoice_share.core.formats import html_to_text
-from invoice_share.core.settings import guest_settings
+from invoice_share.core.settings import guest_settings, stripe_ready
 from invoice_share.payments.settlement import amount_due
 
 
@@ -26,6 +26,16 @@ def payment_status(invoice) -> str:
 		is_return=bool(invoice.is_return),
 		erpnext_status=invoice.status,
 		settled=flt(invoice.outstanding_amount, invoice.precision("outstanding_amount")) <= 0,
+	)
+
+
+def can_pay_online(invoice) -> bool:
+	"""Whether the buyer can pay this invoice online now (Stripe set up, something to pay)."""
+	return bool(
+		invoice.docstatus == 1
+		and buyer_status.is_payable(payment_status(invoice))
+		and stripe_ready()
+		and amount_due(invoice) > 0
 	)
 
 

@@ -66,7 +66,6 @@ def apply_session(session: dict, event_type: str | None, closed_status: str = "E
 			"sales_invoice",
 			"payment_entry",
 			"creation",
-			"attention_note",
 		],
 		as_dict=True,
 		for_update=True,

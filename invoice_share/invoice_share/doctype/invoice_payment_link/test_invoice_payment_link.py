@@ -599,6 +599,8 @@ class TestReviewFindings(StripeTestCase):
 		self.assertEqual(self.link(session_id).status, "Received")
 		self.assertEqual(_entries_of(invoice.name), [])
 		accept_payment_entries()
+		# Fixed: the buyer's receipt page asks Stripe again and books it, once.
+		self.assertEqual(return_page_context(session_id, cancelled=False)["status"], "Paid")
 		settle_open_links(invoice.name)
 		link = self.link(session_id)
 		self.assertEqual((link.status, link.needs_attention), ("Paid", 0))
@@ -614,6 +616,11 @@ class TestReviewFindings(StripeTestCase):
 		frappe.db.rollback()  # what the sweep committed stays
 		link = self.link(session_id)
 		self.assertEqual((link.status, link.needs_attention), ("Received", 1))
+		accept_payment_entries()  # the cause fixed: the next sweep books it
+		settle_open_links()
+		link = self.link(session_id)
+		self.assertEqual((link.status, link.needs_attention), ("Paid", 0))
+		self.assertEqual(_entries_of(invoice.name), [link.payment_entry])
 
 	def test_a_pay_click_on_an_expired_paid_session_says_received_not_500(self):
 		invoice = make_invoice(rate=52, qty=1)
