@@ -8,7 +8,7 @@ from invoice_share.core.compat import TestCase, change_settings
 from invoice_share.core.exceptions import InvalidArgument, InvoiceStateError
 from invoice_share.links import downloads
 from invoice_share.pdf.print_format import PRINT_FORMAT
-from invoice_share.tests.utils import make_invoice, make_user, set_settings
+from invoice_share.tests.utils import make_invoice, make_user, restore_permissions_after, set_settings
 
 
 class TestDownloadLinks(TestCase):
@@ -268,6 +268,7 @@ class TestReviewedPdfs(TestCase):
 		self.assertTrue(share_url.startswith("http"))
 		from frappe.permissions import add_permission, update_permission_property
 
+		restore_permissions_after(self, "Sales Invoice")
 		role = "_Invoice Share Printer"  # may read and print invoices, not change or share them
 		if not frappe.db.exists("Role", role):
 			frappe.get_doc({"doctype": "Role", "role_name": role, "desk_access": 1}).insert(

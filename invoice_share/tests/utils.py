@@ -280,3 +280,19 @@ def days_later(days: int):
 
 	real = frappe.utils.data.now_datetime
 	return mock.patch("frappe.utils.data.now_datetime", lambda: real() + datetime.timedelta(days=days))
+
+
+def restore_permissions_after(test, *doctypes: str) -> None:
+	"""Put the doctypes' role permissions back as they were once `test` is done: a test that adds
+	Custom DocPerms must not change what later tests (in this run or the next) may read."""
+	from frappe.permissions import reset_perms
+
+	fresh = [doctype for doctype in doctypes if not frappe.db.exists("Custom DocPerm", {"parent": doctype})]
+
+	def restore():
+		frappe.set_user("Administrator")
+		for doctype in fresh:
+			reset_perms(doctype)
+		frappe.db.commit()  # an earlier DDL in the run may have committed what the test added
+
+	test.addCleanup(restore)

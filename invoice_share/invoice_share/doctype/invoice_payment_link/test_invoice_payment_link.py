@@ -20,6 +20,7 @@ from invoice_share.tests.utils import (
 	make_user,
 	pay_by_hand,
 	refuse_payment_entries,
+	restore_permissions_after,
 	set_settings,
 	start_standin,
 	test_company,
@@ -756,6 +757,7 @@ class TestLinkLists(StripeTestCase):
 	def test_a_sales_user_lists_only_the_links_of_invoices_they_may_read(self):
 		from frappe.permissions import add_permission, update_permission_property
 
+		restore_permissions_after(self, "Sales Invoice", "Invoice Share Link", "Invoice Payment Link")
 		mine = make_invoice(customer=ensure_customer("_Invoice Share Listed Customer"))
 		theirs = make_invoice(customer=ensure_customer("_Invoice Share Hidden Customer"))
 		for invoice in (mine, theirs):
