@@ -15,10 +15,15 @@ def execute():
 		name = frappe.db.get_value("Scheduled Job Type", {"method": old})
 		if not name:
 			continue
-		new_name = ".".join(new.split(".")[-2:])  # as Scheduled Job Type names itself
-		if frappe.db.exists("Scheduled Job Type", new_name):
+		if frappe.db.exists("Scheduled Job Type", {"method": new}):
 			frappe.delete_doc("Scheduled Job Type", name, ignore_permissions=True, force=True)
 			continue
 		frappe.db.set_value("Scheduled Job Type", name, "method", new, update_modified=False)
-		if name != new_name:
-			frappe.rename_doc("Scheduled Job Type", name, new_name, force=True)
+		# Frappe 15 names a Scheduled Job Type after its method ("sharing.flush_counts"); 16 gives
+		# it a random name, which stays.
+		if name == _named_after(old) and not frappe.db.exists("Scheduled Job Type", _named_after(new)):
+			frappe.rename_doc("Scheduled Job Type", name, _named_after(new), force=True)
+
+
+def _named_after(method: str) -> str:
+	return ".".join(method.split(".")[-2:])
