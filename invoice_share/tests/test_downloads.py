@@ -8,7 +8,7 @@ from invoice_share.core.compat import TestCase, change_settings
 from invoice_share.core.exceptions import InvalidArgument, InvoiceStateError
 from invoice_share.links import downloads
 from invoice_share.pdf.print_format import PRINT_FORMAT
-from invoice_share.tests.utils import make_invoice, make_user, restore_permissions_after, set_settings
+from invoice_share.tests.utils import grant, make_invoice, make_user, set_settings
 
 
 class TestDownloadLinks(TestCase):
@@ -266,17 +266,12 @@ class TestReviewedPdfs(TestCase):
 		# (the PDF's text has ligatures and line breaks: the link's start and its heading are checked)
 		self.assertIn("VIEW AND PAY ONLINE", served_pdf(api.get_download_link(invoice.name)).upper())
 		self.assertTrue(share_url.startswith("http"))
-		from frappe.permissions import add_permission, update_permission_property
-
-		restore_permissions_after(self, "Sales Invoice")
 		role = "_Invoice Share Printer"  # may read and print invoices, not change or share them
 		if not frappe.db.exists("Role", role):
 			frappe.get_doc({"doctype": "Role", "role_name": role, "desk_access": 1}).insert(
 				ignore_permissions=True
 			)
-		if not frappe.db.exists("Custom DocPerm", {"parent": "Sales Invoice", "role": role}):
-			add_permission("Sales Invoice", role, 0)
-		update_permission_property("Sales Invoice", role, 0, "print", 1)
+		grant(self, "Sales Invoice", role, print=1)
 		printer = make_user("invoice-share-printer@example.com", [role])
 		frappe.set_user(printer)
 		as_printer = frappe.get_doc("Sales Invoice", invoice.name)

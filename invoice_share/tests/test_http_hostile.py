@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 import frappe
 import requests
-from frappe.permissions import add_permission, update_permission_property
 from requests.adapters import HTTPAdapter
 
 from invoice_share.core import guest
@@ -25,6 +24,7 @@ from invoice_share.tests.test_http import (
 	session_of,
 )
 from invoice_share.tests.utils import (
+	grant,
 	make_invoice,
 	make_user,
 	set_settings,
@@ -256,10 +256,7 @@ class TestDownloadLinkNeedsPrint(HttpTestCase):
 			frappe.get_doc({"doctype": "Role", "role_name": self.ROLE, "desk_access": 1}).insert(
 				ignore_permissions=True
 			)
-		if not frappe.db.exists("Custom DocPerm", {"parent": "Sales Invoice", "role": self.ROLE}):
-			add_permission("Sales Invoice", self.ROLE, 0)
-		update_permission_property("Sales Invoice", self.ROLE, 0, "read", 1)
-		update_permission_property("Sales Invoice", self.ROLE, 0, "print", 0)
+		grant(self, "Sales Invoice", self.ROLE, print=0)
 		headers = api_user("invoice-share-reader@example.com", [self.ROLE])
 		invoice = make_invoice()
 		frappe.db.commit()

@@ -296,3 +296,18 @@ def restore_permissions_after(test, *doctypes: str) -> None:
 		frappe.db.commit()  # an earlier DDL in the run may have committed what the test added
 
 	test.addCleanup(restore)
+
+
+def grant(test, doctype: str, role: str, **ptypes: int) -> None:
+	"""Give `role` these permissions on `doctype` (level 0, read unless told otherwise) until `test`
+	is done. Committed, and the doctype's cached metadata cleared after the commit: the live server
+	and its worker read the permissions too, and one of them may cache the doctype's metadata from
+	the database between an uncommitted change and the test's own reading of it."""
+	from frappe.permissions import add_permission, update_permission_property
+
+	restore_permissions_after(test, doctype)
+	add_permission(doctype, role, 0)  # nothing if the role has its rule at level 0 already
+	for ptype, value in {"read": 1, **ptypes}.items():
+		update_permission_property(doctype, role, 0, ptype, value)
+	frappe.db.commit()
+	frappe.clear_cache(doctype=doctype)

@@ -16,11 +16,11 @@ from invoice_share.tests.utils import (
 	configure_stripe,
 	ensure_customer,
 	ensure_receivable_account,
+	grant,
 	make_invoice,
 	make_user,
 	pay_by_hand,
 	refuse_payment_entries,
-	restore_permissions_after,
 	set_settings,
 	start_standin,
 	test_company,
@@ -755,17 +755,12 @@ class TestLinkLists(StripeTestCase):
 		frappe.set_user("Administrator")
 
 	def test_a_sales_user_lists_only_the_links_of_invoices_they_may_read(self):
-		from frappe.permissions import add_permission, update_permission_property
-
-		restore_permissions_after(self, "Sales Invoice", "Invoice Share Link", "Invoice Payment Link")
 		mine = make_invoice(customer=ensure_customer("_Invoice Share Listed Customer"))
 		theirs = make_invoice(customer=ensure_customer("_Invoice Share Hidden Customer"))
 		for invoice in (mine, theirs):
 			api.generate_share_link(invoice.name)
 			api.create_payment_link(invoice.name)
-		if not frappe.db.exists("Custom DocPerm", {"parent": "Sales Invoice", "role": "Sales User"}):
-			add_permission("Sales Invoice", "Sales User", 0)
-		update_permission_property("Sales Invoice", "Sales User", 0, "read", 1)
+		grant(self, "Sales Invoice", "Sales User")
 		user = make_user("invoice-share-listing@example.com", ["Sales User"])
 		if not frappe.db.exists("User Permission", {"user": user, "allow": "Customer"}):
 			frappe.get_doc(
@@ -796,9 +791,7 @@ class TestLinkLists(StripeTestCase):
 				ignore_permissions=True
 			)
 		for doctype in ("Invoice Share Link", "Invoice Payment Link"):
-			if not frappe.db.exists("Custom DocPerm", {"parent": doctype, "role": role}):
-				add_permission(doctype, role, 0)
-			update_permission_property(doctype, role, 0, "read", 1)
+			grant(self, doctype, role)
 		reader = make_user("invoice-share-link-reader@example.com", [role])
 		frappe.set_user(reader)
 		for doctype in ("Invoice Share Link", "Invoice Payment Link"):

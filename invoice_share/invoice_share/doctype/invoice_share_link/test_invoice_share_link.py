@@ -4,7 +4,6 @@
 import email
 
 import frappe
-from frappe.permissions import add_permission, update_permission_property
 from frappe.utils import add_days, add_to_date, get_datetime, now_datetime
 
 from invoice_share import api
@@ -13,6 +12,7 @@ from invoice_share.core.exceptions import AlreadySharedError, InvalidArgument, I
 from invoice_share.links import sharing, tokens
 from invoice_share.tests.utils import (
 	ensure_outgoing_email_account,
+	grant,
 	make_invoice,
 	make_user,
 	set_settings,
@@ -98,8 +98,7 @@ class TestInvoiceShareLink(TestCase):
 		invoice = make_invoice()
 		url = api.generate_share_link(invoice.name)["share_url"]
 		reader = make_user("invoice-share-status-reader@example.com", ["Accounts User"])
-		update_permission_property("Sales Invoice", "Accounts User", 0, "write", 0)
-		self.addCleanup(update_permission_property, "Sales Invoice", "Accounts User", 0, "write", 1)
+		grant(self, "Sales Invoice", "Accounts User", write=0)
 		frappe.set_user(reader)
 		status = api.get_share_status(invoice.name)
 		self.assertTrue(status["shared"])
@@ -391,9 +390,7 @@ class TestLinkRowPermissions(TestCase):
 		link = frappe.get_doc("Invoice Share Link", {"sales_invoice": invoice.name})
 		# ERPNext lets only Accounts roles read Sales Invoices; many sites let their sales team too.
 		for role in ("Sales User", "Sales Manager"):
-			if not frappe.db.exists("Custom DocPerm", {"parent": "Sales Invoice", "role": role}):
-				add_permission("Sales Invoice", role, 0)
-			update_permission_property("Sales Invoice", role, 0, "read", 1)
+			grant(self, "Sales Invoice", role)
 		for role in ("Sales User", "Sales Manager", "Accounts User", "Accounts Manager"):
 			with self.subTest(role=role):
 				user = make_user(f"invoice-share-{frappe.scrub(role)}@example.com", [role])
