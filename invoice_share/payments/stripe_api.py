@@ -1,4 +1,5 @@
-"""Thin wrapper over stripe-python (10.12 to 16.x) for Checkout Sessions and webhooks.
+"""Thin wrapper over stripe-python (10.12 to 16.x) for Checkout Sessions, the money that moved
+(payments, refunds, disputes, payouts and their balance transactions) and webhooks.
 
 No Frappe import and no module-wide stripe settings: every gateway owns a
 ``stripe.StripeClient``. Results are plain dicts, errors are StripeGatewayError.
@@ -216,6 +217,79 @@ class StripeGateway:
 		"""Expire an open session so it can no longer be paid."""
 		return self._call(self._sessions.expire, _session_id(session_id))
 
+	# -- money: what moved, read from Stripe (an event is only a hint to look) ---------------
+
+	def retrieve_payment_intent(self, payment_intent: str) -> dict[str, Any]:
+		"""A PaymentIntent with its latest charge and that charge's balance transaction."""
+		return self._call(
+			self._services.payment_intents.retrieve,
+			_object_id(payment_intent),
+			params={"expand": ["latest_charge.balance_transaction"]},
+		)
+
+	def retrieve_charge(self, charge: str) -> dict[str, Any]:
+		return self._call(
+			self._services.charges.retrieve, _object_id(charge), params={"expand": ["balance_transaction"]}
+		)
+
+	def retrieve_balance_transaction(self, balance_transaction: str) -> dict[str, Any]:
+		return self._call(self._services.balance_transactions.retrieve, _object_id(balance_transaction))
+
+	def retrieve_refund(self, refund: str) -> dict[str, Any]:
+		return self._call(self._services.refunds.retrieve, _object_id(refund))
+
+	def retrieve_dispute(self, dispute: str) -> dict[str, Any]:
+		return self._call(self._services.disputes.retrieve, _object_id(dispute))
+
+	def retrieve_payout(self, payout: str) -> dict[str, Any]:
+		return self._call(self._services.payouts.retrieve, _object_id(payout))
+
+	def retrieve_balance(self) -> dict[str, Any]:
+		return self._call(self._services.balance.retrieve)
+
+	def list_refunds(self, payment_intent: str) -> list[dict[str, Any]]:
+		"""Every refund of a PaymentIntent (all pages)."""
+		return self._list_all(self._services.refunds.list, {"payment_intent": _object_id(payment_intent)})
+
+	def list_balance_transactions(
+		self, *, payout: str | None = None, created_since: int | None = None
+	) -> list[dict[str, Any]]:
+		"""Every balance transaction of a payout, or since a time (all pages, newest first)."""
+		params: dict[str, Any] = {}
+		if payout:
+			params["payout"] = _object_id(payout)
+		if created_since is not None:
+			params["created"] = {"gte": int(created_since)}
+		return self._list_all(self._services.balance_transactions.list, params)
+
+	def create_refund(
+		self, *, payment_intent: str, amount_minor: int, idempotency_key: str, metadata: dict[str, str]
+	) -> dict[str, Any]:
+		"""Refund `amount_minor` of a PaymentIntent's charge; one refund per idempotency key."""
+		if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
+			raise ValueError(f"amount_minor must be a positive integer, not {amount_minor!r}.")
+		if not idempotency_key:
+			raise ValueError("An idempotency key is required.")
+		params = {"payment_intent": _object_id(payment_intent), "amount": amount_minor}
+		if metadata:
+			params["metadata"] = {str(key): str(value) for key, value in metadata.items()}
+		return self._call(
+			self._services.refunds.create, params=params, options={"idempotency_key": idempotency_key}
+		)
+
+	def _list_all(self, method: Any, params: dict[str, Any], page_size: int = 100) -> list[dict[str, Any]]:
+		rows: list[dict[str, Any]] = []
+		after = None
+		while True:
+			page = self._call(
+				method, params={**params, "limit": page_size, **({"starting_after": after} if after else {})}
+			)
+			data = page.get("data") or []
+			rows.extend(data)
+			if not page.get("has_more") or not data:
+				return rows
+			after = data[-1]["id"]
+
 	@staticmethod
 	def _call(method: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
 		try:
@@ -229,6 +303,12 @@ def _session_id(session_id: str) -> str:
 	if not isinstance(session_id, str) or not session_id.strip():
 		raise ValueError("A Checkout Session id is required.")
 	return session_id.strip()
+
+
+def _object_id(object_id: str) -> str:
+	if not isinstance(object_id, str) or not object_id.strip():
+		raise ValueError("A Stripe object id is required.")
+	return object_id.strip()
 
 
 def construct_event(

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from invoice_share.tests.stripe_money import MoneyError, StripeMoney
+
 DEFAULT_SECRET_KEY = "sk_test_standin_4eC39HqLyjWDarjtT1zdp7dc"
 DEFAULT_WEBHOOK_SECRET = "whsec_standin_3fd6b1f0a9c24d2f8e5b7c1a"
 DEFAULT_API_VERSION = "2024-06-20"
@@ -209,6 +211,9 @@ class StripeStandIn:
 		self._idempotency: dict[str, dict[str, Any]] = {}
 		self._requests: list[RecordedRequest] = []
 		self._faults: list[_Fault] = []
+		# Charges, balance transactions, refunds, disputes, payouts and the balance.
+		self.money = StripeMoney()
+		self.money.livemode = secret_key.startswith(("sk_live_", "rk_live_"))
 		self._server: ThreadingHTTPServer | None = None
 		self._thread: threading.Thread | None = None
 
@@ -328,7 +333,7 @@ class StripeStandIn:
 			session.update(
 				status="complete",
 				payment_status=payment_status,
-				payment_intent=_new_id("pi_"),
+				payment_intent=session["payment_intent"] or _new_id("pi_"),
 				url=None,
 				customer_details={
 					"address": None,
@@ -351,7 +356,20 @@ class StripeStandIn:
 					"source_currency": session["currency"],
 				}
 				session["amount_total"], session["currency"] = presentment[0], presentment[1].lower()
+			if payment_status == "paid":
+				self._settle(session)
 			return copy.deepcopy(session)
+
+	def _settle(self, session: dict[str, Any]) -> None:
+		"""The money of a paid session: its charge and balance transaction, fee and all."""
+		extras = self._session_extras.get(session["id"], {})
+		metadata = (extras.get("payment_intent_data") or {}).get("metadata") or {}
+		# With Adaptive Pricing the buyer paid in their currency; the seller's balance gets the
+		# session's own amount, in its own currency.
+		conversion = session.get("currency_conversion") or {}
+		amount = conversion.get("amount_total", session["amount_total"])
+		currency = conversion.get("source_currency", session["currency"])
+		self.money.settle_payment(amount, currency, metadata, payment_intent=session["payment_intent"])
 
 	def async_payment_result(self, session_id: str, succeeded: bool) -> dict[str, Any]:
 		"""Settle a completed-but-unpaid session (``checkout.session.async_payment_*``)."""
@@ -361,7 +379,52 @@ class StripeStandIn:
 				raise ValueError(f"Session {session_id} has no pending payment.")
 			if succeeded:
 				session["payment_status"] = "paid"
+				self._settle(session)
 			return copy.deepcopy(session)
+
+	# Money moving at Stripe (the dashboard, the buyer's bank, Stripe itself), for tests.
+
+	def refund(self, payment_intent: str, amount: int | None = None) -> dict[str, Any]:
+		"""A refund made in the Stripe dashboard."""
+		with self._lock:
+			params = {"payment_intent": payment_intent}
+			if amount is not None:
+				params["amount"] = amount
+			return self.money.create_refund(params)
+
+	def fail_refund(self, refund_id: str) -> dict[str, Any]:
+		with self._lock:
+			return self.money.fail_refund(refund_id)
+
+	def open_dispute(self, payment_intent: str, amount: int | None = None) -> dict[str, Any]:
+		with self._lock:
+			return self.money.open_dispute(payment_intent, amount)
+
+	def close_dispute(self, dispute_id: str, won: bool, fee_returned: int = 0) -> dict[str, Any]:
+		with self._lock:
+			return self.money.close_dispute(dispute_id, won, fee_returned)
+
+	def stripe_fee(self, amount: int, currency: str) -> dict[str, Any]:
+		with self._lock:
+			return self.money.stripe_fee(amount, currency)
+
+	def payout(self, currency: str) -> dict[str, Any]:
+		with self._lock:
+			return self.money.payout(currency)
+
+	def fail_payout(self, payout_id: str) -> dict[str, Any]:
+		with self._lock:
+			return self.money.fail_payout(payout_id)
+
+	def balance(self) -> dict[str, int]:
+		"""Stripe's balance (available + pending) per currency, in minor units."""
+		with self._lock:
+			return self.money.balance()
+
+	def balance_transactions(self) -> list[dict[str, Any]]:
+		"""Every balance transaction, oldest first."""
+		with self._lock:
+			return self.money.balance_transactions()
 
 	def expire_now(self, session_id: str) -> dict[str, Any]:
 		"""Let an open session run out, as when ``expires_at`` passes."""
@@ -379,15 +442,20 @@ class StripeStandIn:
 		digest = hmac.new(key, f"{ts}.".encode() + payload, hashlib.sha256).hexdigest()
 		return f"t={ts},v1={digest}"
 
-	def event_for(self, event_type: str, session_id: str) -> tuple[bytes, str]:
-		"""A signed Stripe event whose ``data.object`` is the session as it is now."""
+	def event_for(self, event_type: str, object_id: str) -> tuple[bytes, str]:
+		"""A signed Stripe event whose ``data.object`` is the object (a Checkout Session, refund,
+		dispute, payout, charge…) as it is now."""
 		with self._lock:
+			try:
+				found = self.money.get(object_id)
+			except KeyError:
+				found = self._get(object_id)
 			event = {
 				"id": _new_id("evt_"),
 				"object": "event",
 				"api_version": self.api_version,
 				"created": int(time.time()),
-				"data": {"object": copy.deepcopy(self._get(session_id))},
+				"data": {"object": copy.deepcopy(found)},
 				"livemode": False,
 				"pending_webhooks": 1,
 				"request": {"id": None, "idempotency_key": None},
@@ -396,12 +464,12 @@ class StripeStandIn:
 		payload = json.dumps(event, indent=2).encode()
 		return payload, self.sign(payload)
 
-	def deliver(self, event_type: str, session_id: str, url: str | None = None) -> tuple[int, bytes]:
+	def deliver(self, event_type: str, object_id: str, url: str | None = None) -> tuple[int, bytes]:
 		"""POST a signed event to ``url`` (default ``webhook_url``); return (status, body)."""
 		target = url or self.webhook_url
 		if not target:
 			raise ValueError("No webhook URL to deliver to.")
-		payload, signature = self.event_for(event_type, session_id)
+		payload, signature = self.event_for(event_type, object_id)
 		request = urllib.request.Request(
 			target,
 			data=payload,
@@ -524,6 +592,12 @@ class StripeStandIn:
 		match = _EXPIRE_PATH.match(path)
 		if match and method == "POST":
 			return 200, self._expire_session(match.group(1))
+		try:
+			answer = self.money.route(method, path, params)
+		except MoneyError as exc:
+			raise _ApiError(exc.status, exc.message, code=exc.code, param=exc.param, saved=True) from None
+		if answer is not None:
+			return answer
 		raise _ApiError(
 			404,
 			f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs "
