@@ -4,21 +4,25 @@ Each method parses its arguments, checks permission on the Sales Invoice, calls 
 does the work and answers JSON. Guest methods answer every bad token with the same 404.
 """
 
+import datetime
+from zoneinfo import ZoneInfo
+
 import frappe
 from frappe import _
-from frappe.utils import validate_email_address
+from frappe.utils import get_system_timezone, validate_email_address
 from werkzeug.wrappers import Response
 
 from invoice_share import pdf
 from invoice_share.buyer import answers, summary
 from invoice_share.core import guest, params
 from invoice_share.core.documents import load_invoice
-from invoice_share.core.exceptions import InvalidArgument, PaymentPending
+from invoice_share.core.exceptions import InvalidArgument, PaymentPending, PaymentsNotConfigured
 from invoice_share.core.formats import iso
 from invoice_share.core.settings import get_settings
 from invoice_share.core.urls import insecure_site_url_warning
 from invoice_share.links import downloads, sharing
-from invoice_share.payments import checkout, settlement
+from invoice_share.payments import checkout, settlement, sync
+from invoice_share.payments.books import books_company
 
 # Share links
 
@@ -171,6 +175,36 @@ def start_checkout(token=None, redirect=None):
 			Response(status=303, headers={"Location": link.payment_url}), guest.PRIVATE_HEADERS
 		)
 	return guest.json_response({"id": link.checkout_session_id, "url": link.payment_url})
+
+
+@frappe.whitelist(methods=["POST"])
+def sync_stripe(since: str | None = None) -> dict:
+	"""Book whatever moved at Stripe since a date (YYYY-MM-DD) that is not booked yet: payments,
+	fees, refunds, disputes and payouts. For those who may make Payment and Journal Entries."""
+	for doctype in ("Payment Entry", "Journal Entry"):
+		if not frappe.has_permission(doctype, "create"):
+			frappe.throw(
+				_("Only a user who may create Payment Entries and Journal Entries can sync from Stripe."),
+				exc=frappe.PermissionError,
+				title=_("Not Permitted"),
+			)
+	try:
+		day = datetime.date.fromisoformat(str(since or "").strip())
+	except ValueError:
+		day = None
+	if day is None:
+		frappe.throw(
+			_("since must be a date such as 2026-01-31."), exc=InvalidArgument, title=_("Invalid Date")
+		)
+	if not books_company():
+		frappe.throw(
+			_("Set the Stripe, Stripe fee and Stripe payout accounts in Invoice Share Settings first."),
+			exc=PaymentsNotConfigured,
+			title=_("Stripe Accounts Missing"),
+		)
+	start = datetime.datetime.combine(day, datetime.time.min, tzinfo=ZoneInfo(get_system_timezone()))
+	booked = sync.sync_since(int(start.timestamp()))
+	return {"booked": len(booked), "balance_transactions": booked}
 
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])

@@ -104,6 +104,7 @@ scheduler_events = {
 	"hourly": [
 		"invoice_share.links.expire_overdue_links",
 		"invoice_share.payments.checkout.settle_open_links",
+		"invoice_share.payments.sync.hourly_sync",
 		"invoice_share.pdf.prune_store",
 	],
 }

@@ -192,9 +192,10 @@ def share_demo_invoice(invoice: str | None = None) -> str:
 def use_stripe_standin(api_base: str, secret_key: str, webhook_secret: str) -> None:
 	"""Point Invoice Share Settings at a Stripe stand-in (demo only, never production)."""
 	company = complete_setup()
-	account = frappe.db.get_value(
-		"Account", {"company": company, "account_type": "Bank", "is_group": 0}, "name"
-	) or frappe.db.get_value("Account", {"company": company, "account_type": "Cash", "is_group": 0}, "name")
+	account = ensure_bank_gl_account(company, "Stripe")
+	fee_account = frappe.db.get_value(
+		"Account", {"company": company, "root_type": "Expense", "is_group": 0}, "name", order_by="lft desc"
+	)
 	settings = frappe.get_single("Invoice Share Settings")
 	settings.update(
 		{
@@ -206,6 +207,8 @@ def use_stripe_standin(api_base: str, secret_key: str, webhook_secret: str) -> N
 			if frappe.db.exists("Mode of Payment", "Credit Card")
 			else frappe.get_all("Mode of Payment", pluck="name", limit=1)[0],
 			"stripe_account": account,
+			"stripe_fee_account": fee_account,
+			"stripe_payout_account": ensure_bank_gl_account(company, "Stripe Payouts"),
 		}
 	)
 	settings.save(ignore_permissions=True)

@@ -12,7 +12,7 @@ from frappe.utils import flt, fmt_money, getdate, now_datetime, nowdate
 from invoice_share.core.documents import add_timeline_line
 from invoice_share.core.settings import get_settings
 from invoice_share.notifications import notices
-from invoice_share.payments import amounts
+from invoice_share.payments import amounts, books, ledger
 from invoice_share.payments.gateway import PAYMENT_LINK, get_gateway
 from invoice_share.payments.settlement import amount_due, build_payment_entry, same_money
 from invoice_share.payments.stripe_api import StripeGatewayError, mask_secret, paid_amount
@@ -42,17 +42,36 @@ def reconcile(session_id: str) -> str | None:
 		return None
 
 
-def apply_session(session: dict, event_type: str | None, closed_status: str = "Expired") -> str | None:
+def apply_session(
+	session: dict,
+	event_type: str | None,
+	closed_status: str = "Expired",
+	balance_transaction: dict | None = None,
+) -> str | None:
 	"""Apply Stripe's view of a Checkout Session to our payment link; returns its status.
 
 	`event_type` is the webhook event, or None when the session was retrieved by us. An expired
 	session closes the link with `closed_status` (Cancelled when its invoice was cancelled).
+	A paid session is booked with its charge's balance transaction (Stripe's fee and net), read
+	from Stripe here, before any row is locked, unless the caller has it already.
 	Returns None for a session that is not ours.
 	"""
 	name = frappe.db.get_value(PAYMENT_LINK, {"checkout_session_id": session.get("id")}, "name")
 	metadata = session.get("metadata") or {}
 	if not name or metadata.get("site") not in (None, frappe.local.site):
 		return None
+	paid_now = session.get("status") == "complete" and session.get("payment_status") == "paid"
+	if (
+		balance_transaction is None
+		and paid_now
+		and event_type in (None, *PAID_EVENTS)
+		and not frappe.db.get_value(PAYMENT_LINK, name, "payment_entry")
+		and books.books_company()
+	):
+		try:
+			balance_transaction = books.charge_balance_transaction(get_gateway(), _intent_id(session))
+		except books.StripeUnavailable as exc:
+			raise RecordingFailed(str(exc)) from exc
 
 	# The locking read sees the latest committed row and holds it until our commit.
 	link = frappe.db.get_value(
@@ -77,7 +96,7 @@ def apply_session(session: dict, event_type: str | None, closed_status: str = "E
 	complete = session.get("status") == "complete"
 	paid = complete and session.get("payment_status") == "paid"
 	if paid and event_type in (None, *PAID_EVENTS):
-		return _record_payment(link, session)
+		return _record_payment(link, session, balance_transaction)
 	if event_type == "checkout.session.async_payment_failed":
 		frappe.db.set_value(
 			PAYMENT_LINK, name, {"status": "Failed", "last_error": _("The payment failed at Stripe.")}
@@ -94,12 +113,15 @@ def apply_session(session: dict, event_type: str | None, closed_status: str = "E
 	return link.status
 
 
-def _record_payment(link, session: dict) -> str:
+def _intent_id(session: dict) -> str:
+	payment_intent = session.get("payment_intent") or session.get("id")
+	return payment_intent.get("id") if isinstance(payment_intent, dict) else payment_intent
+
+
+def _record_payment(link, session: dict, balance_transaction: dict | None = None) -> str:
 	"""Book what Stripe took on one submitted Payment Entry, whatever the invoice's state now."""
 	amount_minor, paid_currency = paid_amount(session)
-	payment_intent = session.get("payment_intent") or session.get("id")
-	if isinstance(payment_intent, dict):
-		payment_intent = payment_intent.get("id")
+	payment_intent = _intent_id(session)
 	if paid_currency != link.currency.upper() or not isinstance(amount_minor, int):
 		# Our sessions are made in the invoice's currency; anything else cannot be booked against it.
 		message = _(
@@ -122,7 +144,7 @@ def _record_payment(link, session: dict) -> str:
 	money = fmt_money(taken, currency=link.currency)
 	frappe.db.savepoint("invoice_share_payment")
 	try:
-		entry, matched, owed = _make_payment_entry(link, taken, payment_intent)
+		entry, matched, owed = _make_payment_entry(link, taken, payment_intent, balance_transaction)
 	except Exception as exc:
 		frappe.db.rollback(save_point="invoice_share_payment")
 		reason = mask_secret(_refusal_reason(exc))
@@ -235,8 +257,9 @@ def flag_unbooked(name: str, reason: str, payment_intent: str, money: str) -> No
 		notices.notify_unbooked(link.sales_invoice, money)
 
 
-def _make_payment_entry(link, taken: float, payment_intent: str):
-	"""Build, insert and submit the Payment Entry for `taken`.
+def _make_payment_entry(link, taken: float, payment_intent: str, balance_transaction: dict | None = None):
+	"""Build, insert and submit the Payment Entry for `taken`; with the books set up for the
+	company, the Stripe account receives Stripe's net and the fee is a deduction (`books`).
 
 	Returns (entry, matched, owed): whether `taken` settled the invoice exactly, and what the
 	invoice asked for (in its currency) when the money arrived.
@@ -244,6 +267,20 @@ def _make_payment_entry(link, taken: float, payment_intent: str):
 	settings = get_settings()
 	invoice = frappe.get_doc("Sales Invoice", link.sales_invoice)
 	account = receiving_account(invoice.company, settings)
+	accounts = books.books_accounts(invoice.company, settings)
+	move = None
+	if accounts:
+		if not balance_transaction:
+			frappe.throw(
+				_("Stripe has no balance transaction for payment {0} yet.").format(payment_intent),
+				title=_("Stripe Figures"),
+			)
+		move = ledger.movement(balance_transaction, reference=payment_intent)
+		if not books.claim(move, invoice.company, sales_invoice=invoice.name, payment_link=link.name):
+			frappe.throw(
+				_("Stripe balance transaction {0} is booked already.").format(move.balance_transaction),
+				title=_("Booked Already"),
+			)
 	current_user = frappe.session.user
 	# Guests (the webhook, the return page) cannot post; the entry is made as Administrator.
 	frappe.set_user("Administrator")
@@ -260,9 +297,13 @@ def _make_payment_entry(link, taken: float, payment_intent: str):
 		entry.remarks = _("Stripe Checkout payment {0} for Sales Invoice {1} ({2}).").format(
 			payment_intent, invoice.name, link.name
 		)
+		if move:
+			books.apply_stripe_figures(entry, move, accounts)
 		entry.flags.ignore_permissions = True
 		entry.insert()
 		entry.submit()
+		if move:
+			books.record_voucher(move.balance_transaction, entry)
 	finally:
 		frappe.set_user(current_user)
 	return entry, matched, owed

@@ -124,6 +124,30 @@ def ensure_bank_account(company: str, name: str = "Stripe Clearing") -> str:
 	return demo.ensure_bank_gl_account(company, name)
 
 
+def ensure_expense_account(company: str, name: str) -> str:
+	"""A non-group Expense account of the company."""
+	abbr = frappe.get_cached_value("Company", company, "abbr")
+	account = f"{name} - {abbr}"
+	if not frappe.db.exists("Account", account):
+		parent = frappe.db.get_value(
+			"Account",
+			{"company": company, "root_type": "Expense", "is_group": 1},
+			"name",
+			order_by="lft desc",
+		)
+		frappe.get_doc(
+			{
+				"doctype": "Account",
+				"account_name": name,
+				"company": company,
+				"parent_account": parent,
+				"root_type": "Expense",
+				"is_group": 0,
+			}
+		).insert(ignore_permissions=True)
+	return account
+
+
 def configure_stripe(standin, **overrides) -> None:
 	"""Point Invoice Share Settings at a running StripeStandIn."""
 	company = test_company()
@@ -138,6 +162,8 @@ def configure_stripe(standin, **overrides) -> None:
 			if frappe.db.exists("Mode of Payment", "Credit Card")
 			else frappe.get_all("Mode of Payment", pluck="name", limit=1)[0],
 			"stripe_account": ensure_bank_account(company),
+			"stripe_fee_account": ensure_expense_account(company, "Stripe Fees"),
+			"stripe_payout_account": ensure_bank_account(company, "Stripe Payouts"),
 			**overrides,
 		}
 	)

@@ -14,6 +14,7 @@ from invoice_share.payments.checkout import settle_open_links
 from invoice_share.tests.utils import (
 	accept_payment_entries,
 	configure_stripe,
+	ensure_bank_account,
 	ensure_customer,
 	ensure_receivable_account,
 	grant,
@@ -27,6 +28,10 @@ from invoice_share.tests.utils import (
 )
 
 test_ignore = ["Sales Invoice", "Customer", "Company", "Payment Entry", "Share Link"]
+
+
+def configure_stripe_account() -> str:
+	return ensure_bank_account(test_company())
 
 
 def creates(standin) -> list:
@@ -435,6 +440,9 @@ class TestInvoicePaymentLink(StripeTestCase):
 			self.assertEqual((summary["outstanding_amount"], summary["currency"]), (100, foreign))
 
 			session_id = details["payment_url"].rsplit("/", 1)[1]
+			# A Stripe account in the company's currency: Stripe settles the EUR at its own rate.
+			self.standin.money.settlement[foreign.lower()] = (company_currency.lower(), "1.1")
+			self.addCleanup(self.standin.money.settlement.clear)
 			self.standin.complete_session(session_id)
 			self.assertEqual(self.deliver("checkout.session.completed", session_id)[1]["status"], "Paid")
 		invoice.reload()
@@ -456,10 +464,17 @@ class TestInvoicePaymentLink(StripeTestCase):
 		details = self.details(invoice)
 		self.assertEqual((details["amount"], details["currency"]), (100, foreign))
 		session_id = details["payment_url"].rsplit("/", 1)[1]
+		# Stripe settles in the company's currency at a rate of its own (1.2 against ERPNext's
+		# 1.25): the Stripe account gets Stripe's 120, the difference is exchange loss.
+		self.standin.money.settlement[foreign.lower()] = (company_currency.lower(), "1.2")
+		self.addCleanup(self.standin.money.settlement.clear)
 		self.standin.complete_session(session_id)
 		self.assertEqual(self.deliver("checkout.session.completed", session_id)[1]["status"], "Paid")
 		invoice.reload()
 		self.assertEqual((flt(invoice.outstanding_amount), invoice.status), (0, "Paid"))
+		link = frappe.get_doc("Invoice Payment Link", {"checkout_session_id": session_id})
+		entry = frappe.get_doc("Payment Entry", link.payment_entry)
+		self.assertEqual((entry.paid_to, flt(entry.received_amount)), (configure_stripe_account(), 120))
 
 	def test_early_payment_discount_is_what_stripe_asks_and_the_entry_books(self):
 		from invoice_share.buyer.summary import guest_summary

@@ -51,6 +51,17 @@ class InvoiceShareSettings(Document):
 		from invoice_share.core.urls import insecure_site_url_warning
 
 		self.set_onload("site_url_warning", insecure_site_url_warning())
+		self.set_onload("books_missing", self.books_missing())
+
+	def books_missing(self) -> list[str]:
+		"""The labels of the accounts Stripe's books need and this site has not set."""
+		if not self.stripe_enabled:
+			return []
+		return [
+			_(self.meta.get_label(fieldname))
+			for fieldname in ("stripe_account", "stripe_fee_account", "stripe_payout_account")
+			if not self.get(fieldname)
+		]
 
 	def validate(self):
 		self.validate_download_lifetimes()
@@ -105,6 +116,56 @@ class InvoiceShareSettings(Document):
 					),
 					title=_("Invalid Setting"),
 				)
+		self.validate_books_accounts()
+
+	def validate_books_accounts(self):
+		"""Stripe's fees go to an Expense account and its payouts to a Bank account, both of the
+		Stripe account's company. Stripe cannot be turned on without them; a site that had it on
+		before they existed keeps taking payments (booked as before), and the form says what is
+		missing."""
+		company = (
+			frappe.db.get_value("Account", self.stripe_account, "company") if self.stripe_account else None
+		)
+		checks = (
+			("stripe_fee_account", lambda a: a.root_type == "Expense", _("an Expense account")),
+			("stripe_payout_account", lambda a: a.account_type == "Bank", _("a Bank account")),
+		)
+		for fieldname, fits, kind in checks:
+			if not self.get(fieldname):
+				continue
+			account = frappe.db.get_value(
+				"Account",
+				self.get(fieldname),
+				["is_group", "account_type", "root_type", "company"],
+				as_dict=True,
+			)
+			if not account or account.is_group or not fits(account):
+				frappe.throw(
+					_("{0}: account {1} must be {2} that is not a group.").format(
+						_(self.meta.get_label(fieldname)), frappe.bold(self.get(fieldname)), kind
+					),
+					title=_("Invalid Setting"),
+				)
+			if company and account.company != company:
+				frappe.throw(
+					_("{0}: account {1} must belong to company {2}, as the Stripe account does.").format(
+						_(self.meta.get_label(fieldname)),
+						frappe.bold(self.get(fieldname)),
+						frappe.bold(company),
+					),
+					title=_("Invalid Setting"),
+				)
+		turned_on = self.stripe_enabled and not (self.get_doc_before_save() or frappe._dict()).get(
+			"stripe_enabled"
+		)
+		missing = self.books_missing()
+		if turned_on and missing:
+			frappe.throw(
+				_(
+					"Set {0} before enabling Stripe: every payment, fee, refund and payout is booked there."
+				).format(", ".join(missing)),
+				title=_("Stripe Accounts Missing"),
+			)
 
 	def validate_stripe_secrets(self):
 		"""The secret key and the webhook signing secret decide which Stripe account takes the
