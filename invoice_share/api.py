@@ -21,7 +21,7 @@ from invoice_share.core.formats import iso
 from invoice_share.core.settings import get_settings
 from invoice_share.core.urls import insecure_site_url_warning
 from invoice_share.links import downloads, sharing
-from invoice_share.payments import checkout, settlement, sync
+from invoice_share.payments import checkout, refunds, settlement, sync
 from invoice_share.payments.books import books_company
 
 # Share links
@@ -63,6 +63,8 @@ def get_share_status(sales_invoice: str | None = None) -> dict:
 		"online_payment_status": checkout.latest_payment_status(invoice.name),
 		# Whether the buyer can pay this invoice online now (Stripe set up, something to pay).
 		"can_pay_online": summary.can_pay_online(invoice),
+		# A credit note that can be paid back to the card the invoice was paid with.
+		"can_refund_via_stripe": refunds.can_refund(invoice),
 	}
 
 
@@ -175,6 +177,19 @@ def start_checkout(token=None, redirect=None):
 			Response(status=303, headers={"Location": link.payment_url}), guest.PRIVATE_HEADERS
 		)
 	return guest.json_response({"id": link.checkout_session_id, "url": link.payment_url})
+
+
+@frappe.whitelist(methods=["POST"])
+def refund_via_stripe(credit_note: str | None = None, amount: str | float | None = None) -> dict:
+	"""Refund a credit note to the card the original invoice was paid with, and book it: at most
+	what the credit note pays back and what is left of the payment."""
+	invoice = load_invoice(credit_note, "read")
+	if amount not in (None, ""):
+		try:
+			amount = float(amount)
+		except (TypeError, ValueError):
+			frappe.throw(_("amount must be a number."), exc=InvalidArgument, title=_("Invalid Amount"))
+	return refunds.refund(invoice, amount)
 
 
 @frappe.whitelist(methods=["POST"])

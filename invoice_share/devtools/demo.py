@@ -128,6 +128,30 @@ def ensure_bank_gl_account(company: str, name: str) -> str:
 	return account
 
 
+def ensure_expense_gl_account(company: str, name: str) -> str:
+	"""A non-group Expense account of the company."""
+	abbr = frappe.get_cached_value("Company", company, "abbr")
+	account = f"{name} - {abbr}"
+	if not frappe.db.exists("Account", account):
+		parent = frappe.db.get_value(
+			"Account",
+			{"company": company, "root_type": "Expense", "is_group": 1},
+			"name",
+			order_by="lft desc",
+		)
+		frappe.get_doc(
+			{
+				"doctype": "Account",
+				"account_name": name,
+				"company": company,
+				"parent_account": parent,
+				"root_type": "Expense",
+				"is_group": 0,
+			}
+		).insert(ignore_permissions=True)
+	return account
+
+
 def ensure_seller_details(company: str, *, bank_account: bool = True) -> None:
 	"""What a seller prints on invoices: address, tax ID, email, phone and a bank account."""
 	ensure_address("Company", company, ("1 Market Street", "Springfield", "12345"), is_your_company_address=1)
@@ -193,9 +217,7 @@ def use_stripe_standin(api_base: str, secret_key: str, webhook_secret: str) -> N
 	"""Point Invoice Share Settings at a Stripe stand-in (demo only, never production)."""
 	company = complete_setup()
 	account = ensure_bank_gl_account(company, "Stripe")
-	fee_account = frappe.db.get_value(
-		"Account", {"company": company, "root_type": "Expense", "is_group": 0}, "name", order_by="lft desc"
-	)
+	fee_account = ensure_expense_gl_account(company, "Stripe Fees")
 	settings = frappe.get_single("Invoice Share Settings")
 	settings.update(
 		{
@@ -239,3 +261,52 @@ def make_demo_return_path(invoice: str) -> str:
 		}
 	).insert(ignore_permissions=True)
 	return f"/invoice-paid?session_id={session_id}"
+
+
+def make_demo_refund_case(
+	api_base: str, secret_key: str, webhook_secret: str, password: str = "admin"
+) -> str:
+	"""For the browser test: an invoice paid through the Stripe stand-in at `api_base`, a credit
+	note against it, and an accounts user (refunds@seller.example, `password`) to refund it from
+	the desk. Returns the credit note's name."""
+	import urllib.error
+	import urllib.request
+
+	from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
+
+	from invoice_share.payments import checkout, recording
+
+	use_stripe_standin(api_base, secret_key, webhook_secret)
+	invoice = frappe.get_doc("Sales Invoice", make_demo_invoice())
+	link = checkout.checkout_for(invoice)
+
+	class _Stay(urllib.request.HTTPRedirectHandler):
+		def redirect_request(self, *args, **kwargs):
+			return None  # the buyer's way back to the site is not needed here
+
+	try:  # the buyer pays on the stand-in's checkout page
+		urllib.request.build_opener(_Stay, urllib.request.ProxyHandler({})).open(
+			urllib.request.Request(f"{api_base}/pay/{link.checkout_session_id}", data=b"", method="POST"),
+			timeout=30,
+		)
+	except urllib.error.HTTPError as exc:
+		if exc.code != 303:
+			raise
+	recording.reconcile(link.checkout_session_id)
+	credit_note = make_sales_return(invoice.name)
+	credit_note.insert(ignore_permissions=True)
+	credit_note.submit()
+
+	email = "refunds@seller.example"
+	if not frappe.db.exists("User", email):
+		frappe.get_doc(
+			{"doctype": "User", "email": email, "first_name": "Refunds", "send_welcome_email": 0}
+		).insert(ignore_permissions=True)
+	user = frappe.get_doc("User", email)
+	user.set("roles", [])
+	user.add_roles("Accounts User")
+	from frappe.utils.password import update_password
+
+	update_password(email, password)
+	frappe.db.commit()
+	return credit_note.name

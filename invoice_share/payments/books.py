@@ -154,11 +154,9 @@ def apply_stripe_figures(entry, move: ledger.Movement, accounts) -> None:
 				"description": _("Stripe fee ({0})").format(move.balance_transaction),
 			},
 		)
+	# (set_amounts books the difference of a customer in another currency as exchange gain or
+	# loss, ERPNext's own row; what is left is Stripe's conversion against the invoice's rate.)
 	entry.set_amounts()
-	if hasattr(entry, "set_exchange_gain_loss"):
-		# The customer's currency is another: ERPNext books what Stripe's conversion differs by.
-		entry.set_exchange_gain_loss()
-		entry.set_amounts()
 	difference = flt(entry.difference_amount, entry.precision("difference_amount"))
 	if not difference:
 		return
@@ -182,7 +180,8 @@ def apply_stripe_figures(entry, move: ledger.Movement, accounts) -> None:
 			"account": company.exchange_gain_loss_account,
 			"cost_center": company.cost_center,
 			"amount": difference,
-			"is_exchange_gain_loss": 1,
+			# Not ERPNext's own exchange row (which it recomputes from the entry's two sides):
+			# the difference between Stripe's conversion and the invoice's rate.
 			"description": _("Stripe's conversion at {0}").format(move.exchange_rate),
 		},
 	)
@@ -423,5 +422,11 @@ def _tell(link, move: ledger.Movement, voucher, context: dict) -> None:
 		)
 	else:
 		return
-	frappe.db.set_value(PAYMENT_LINK, link.name, {"needs_attention": 1, "attention_note": note})
+	# A person must act on a dispute, a refund that failed or one no credit note accounts for;
+	# the rest is only noted on the invoice.
+	act = move.kind in (ledger.DISPUTE, ledger.REFUND_FAILURE) or (
+		move.kind == ledger.REFUND and not voucher.get("references")
+	)
+	if act:
+		frappe.db.set_value(PAYMENT_LINK, link.name, {"needs_attention": 1, "attention_note": note})
 	add_timeline_line(link.sales_invoice, note)

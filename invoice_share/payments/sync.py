@@ -97,7 +97,7 @@ def _context(gateway: StripeGateway, bt: dict) -> list[tuple[dict, dict]]:
 		intent_id = (
 			source if source.startswith("pi_") else gateway.retrieve_charge(source).get("payment_intent")
 		)
-		return [(bt, {"intent": _intent(gateway, intent_id)})]
+		return [(bt, _payment_context(gateway, _intent(gateway, intent_id)))]
 	if kind in (ledger.REFUND, ledger.REFUND_FAILURE) and isinstance(source, str):
 		refund = gateway.retrieve_refund(source)
 		return [(bt, {"intent": _intent(gateway, refund.get("payment_intent")), "refund": refund})]
@@ -114,11 +114,19 @@ def _intent_movements(gateway: StripeGateway, intent_id: str) -> list[tuple[dict
 	pairs = []
 	charge = intent.get("latest_charge") if intent else None
 	if isinstance(charge, dict) and isinstance(charge.get("balance_transaction"), dict):
-		pairs.append((charge["balance_transaction"], {"intent": intent}))
+		pairs.append((charge["balance_transaction"], _payment_context(gateway, intent)))
 	if intent:
 		for refund in gateway.list_refunds(intent_id):
 			pairs.extend(_refund_movements(gateway, refund, intent))
 	return pairs
+
+
+def _payment_context(gateway: StripeGateway, intent: dict | None) -> dict:
+	"""A payment's PaymentIntent and, when it is one of ours, its Checkout Session (read now, so
+	that nothing is asked of Stripe once booking has begun)."""
+	link = _ours(intent)
+	session = gateway.retrieve_checkout_session(link.checkout_session_id) if link else None
+	return {"intent": intent, "session": session}
 
 
 def _refund_movements(gateway: StripeGateway, refund: dict, intent: dict | None) -> list[tuple[dict, dict]]:
@@ -194,10 +202,9 @@ def book(bt: dict, context: dict) -> bool:
 		return False  # another integration's payment on the same Stripe account
 	if kind == ledger.PAYMENT:
 		# The payment link books it (under its row lock), with this balance transaction.
-		try:
-			session = get_gateway().retrieve_checkout_session(link.checkout_session_id)
-		except StripeGatewayError as exc:
-			raise StripeUnavailable(mask_secret(str(exc))) from None
+		session = context.get("session")
+		if not session:
+			return False
 		try:
 			apply_session(session, None, balance_transaction=bt)
 		except RecordingFailed:

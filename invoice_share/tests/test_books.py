@@ -11,16 +11,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from invoice_share import api
-from invoice_share.core.compat import TestCase
+from invoice_share.core.compat import TestCase, change_settings
+from invoice_share.core.exceptions import InvalidArgument, InvoiceStateError
 from invoice_share.payments import webhook
 from invoice_share.payments.amounts import from_minor_units
 from invoice_share.payments.books import STRIPE_TXN
 from invoice_share.tests.stripe_money import MoneyError
 from invoice_share.tests.stripe_standin import StripeStandIn
 from invoice_share.tests.utils import (
+	accept_payment_entries,
 	configure_stripe,
 	ensure_customer,
 	make_invoice,
+	refuse_payment_entries,
 	set_settings,
 	start_standin,
 	test_company,
@@ -226,6 +229,51 @@ class TestBooks(BooksTestCase):
 		self.assertEqual(ledger_balance(self.settings.stripe_account) - before, self.stripe_balance(standin))
 		self.assertEqual(ledger_balance(self.settings.stripe_payout_account) - bank_before, 0)
 
+	def test_a_desk_refund_is_asked_once_within_what_the_credit_note_allows_and_booked_against_it(self):
+		invoice, session = self.pay(self.standin, 100)
+		self.deliver(self.standin, "checkout.session.completed", session["id"])
+		self.assertFalse(api.get_share_status(invoice.name)["can_refund_via_stripe"])
+		credit_note = make_invoice(
+			rate=40, qty=-1, is_return=True, return_against=invoice.name, customer=invoice.customer
+		)
+		self.assertTrue(api.get_share_status(credit_note.name)["can_refund_via_stripe"])
+		refunds_at_stripe = lambda: [  # noqa: E731
+			r for r in self.standin.requests if r.method == "POST" and r.path == "/v1/refunds"
+		]
+		with self.assertRaises(InvalidArgument):
+			api.refund_via_stripe(credit_note.name, 40.01)  # more than the credit note pays back
+		self.assertEqual(refunds_at_stripe(), [])
+
+		# ERPNext refuses the Payment Entry: Stripe refunded, nothing is booked; the second click
+		# gets the same refund, booked once ERPNext takes it.
+		refuse_payment_entries()
+		self.addCleanup(accept_payment_entries)
+		first = api.refund_via_stripe(credit_note.name, 25)
+		self.assertIsNone(first["payment_entry"])
+		accept_payment_entries()
+		second = api.refund_via_stripe(credit_note.name, 25)
+		self.assertEqual(second["refund"], first["refund"])
+		self.assertEqual(len({r.idempotency_key for r in refunds_at_stripe()}), 1)
+		refunded = lambda: [  # noqa: E731
+			r
+			for r in self.standin.money._objects["refunds"].values()
+			if r["payment_intent"] == session["payment_intent"]
+		]
+		self.assertEqual(len(refunded()), 1)
+		entry = frappe.get_doc("Payment Entry", second["payment_entry"])
+		self.assertEqual((entry.payment_type, entry.paid_from), ("Pay", self.settings.stripe_account))
+		self.assertEqual(
+			[(r.reference_name, flt(r.allocated_amount)) for r in entry.references], [(credit_note.name, -25)]
+		)
+		credit_note.reload()
+		self.assertEqual(flt(credit_note.outstanding_amount), -15)
+
+		# A dispute is open: Stripe refunds nothing, and nothing is booked.
+		self.standin.open_dispute(session["payment_intent"])
+		with self.assertRaises(InvoiceStateError):
+			api.refund_via_stripe(credit_note.name)
+		self.assertEqual(len(refunded()), 1)
+
 	def test_sync_from_stripe_books_what_no_webhook_brought(self):
 		standin = StripeStandIn().start()
 		self.addCleanup(standin.stop)
@@ -239,6 +287,119 @@ class TestBooks(BooksTestCase):
 		answer = api.sync_stripe(frappe.utils.nowdate())
 		self.assertEqual(answer["booked"], 3)
 		self.assertEqual(api.sync_stripe(frappe.utils.nowdate())["booked"], 0)
+		self.assertEqual(ledger_balance(self.settings.stripe_account) - before, self.stripe_balance(standin))
+
+	def test_the_reconciliation_report_shows_the_difference_and_what_is_missing_on_either_side(self):
+		from invoice_share.invoice_share.report.stripe_reconciliation.stripe_reconciliation import execute
+
+		standin = StripeStandIn().start()
+		self.addCleanup(standin.stop)
+		self.use(standin)
+		before = ledger_balance(self.settings.stripe_account)  # this site's earlier tests
+		_invoice, session = self.pay(standin, 60)
+		self.deliver(standin, "checkout.session.completed", session["id"])
+		fee = standin.stripe_fee(250, self.currency)  # no event: not booked yet
+		journal = frappe.get_doc(
+			{
+				"doctype": "Journal Entry",
+				"voucher_type": "Bank Entry",
+				"company": test_company(),
+				"posting_date": frappe.utils.nowdate(),
+				"cheque_no": "by hand",
+				"cheque_date": frappe.utils.nowdate(),
+				"accounts": [
+					{"account": self.settings.stripe_account, "debit_in_account_currency": 7},
+					{"account": self.settings.stripe_payout_account, "credit_in_account_currency": 7},
+				],
+			}
+		).insert(ignore_permissions=True)
+		journal.submit()
+		_columns, rows, _message, _chart, summary = execute({"from_date": frappe.utils.nowdate()})
+		figures = [row["value"] for row in summary]
+		self.assertEqual(figures[0], float(self.stripe_balance(standin)))
+		self.assertEqual(figures[2], flt(float(before) + 7 + 2.5, 2))  # the fee not booked, the 7 by hand
+		self.assertIn(fee["id"], [row.get("reference") for row in rows])
+		self.assertIn(journal.name, [row.get("voucher_no") for row in rows])
+		paid = [bt["id"] for bt in standin.balance_transactions() if bt["type"] == "charge"]
+		self.assertNotIn(paid[0], [row.get("reference") for row in rows])
+		api.sync_stripe(frappe.utils.nowdate())
+		_columns, rows, _message, _chart, summary = execute({"from_date": frappe.utils.nowdate()})
+		self.assertNotIn(fee["id"], [row.get("reference") for row in rows])
+		self.assertEqual(summary[2]["value"], flt(float(before) + 7, 2))
+
+	def test_stripes_conversion_goes_to_the_stripe_account_and_the_difference_is_exchange_gain_or_loss(self):
+		"""EUR 100 at ERPNext's 1.1 against the company's receivable; Stripe converts at 1.08."""
+		company = test_company()
+		foreign = "EUR" if self.currency != "EUR" else "USD"
+		frappe.db.set_value("Currency", foreign, "enabled", 1)
+		gain_loss = frappe.get_cached_value("Company", company, "exchange_gain_loss_account")
+		self.assertTrue(gain_loss, "the test company has an Exchange Gain / Loss Account")
+		self.standin.money.settlement[foreign.lower()] = (self.currency.lower(), "1.08")
+		self.addCleanup(self.standin.money.settlement.clear)
+		before = ledger_balance(self.settings.stripe_account)
+		with change_settings(
+			"Accounts Settings", allow_multi_currency_invoices_against_single_party_account=1
+		):
+			invoice = make_invoice(
+				rate=100,
+				qty=1,
+				currency=foreign,
+				customer=ensure_customer(f"_Invoice Share {foreign} Customer"),
+				conversion_rate=1.1,
+			)
+			url = api.create_payment_link(invoice.name)["invoice_payment_details"]["payment_url"]
+			session = self.standin.complete_session(url.rsplit("/", 1)[1])
+			self.assertEqual(self.deliver(self.standin, "checkout.session.completed", session["id"])[0], 200)
+		invoice.reload()
+		self.assertEqual((flt(invoice.outstanding_amount), invoice.status), (0, "Paid"))
+		bt = [row for row in self.standin.balance_transactions() if row["type"] == "charge"][-1]
+		self.assertEqual((bt["amount"], bt["fee"], bt["net"]), (10800, 343, 10457))  # Stripe's figures
+		self.assertEqual(ledger_balance(self.settings.stripe_account) - before, Decimal("104.57"))
+		link = frappe.get_doc("Invoice Payment Link", {"checkout_session_id": session["id"]})
+		entry = frappe.get_doc("Payment Entry", link.payment_entry)
+		rows = {d.account: flt(d.amount) for d in entry.deductions}
+		self.assertEqual(rows, {self.settings.stripe_fee_account: 3.43, gain_loss: 2.0})  # 110 owed, 108 came
+
+	def test_a_site_without_the_books_accounts_books_payments_as_before(self):
+		configure_stripe(self.standin)
+		legacy = frappe.get_single("Invoice Share Settings")
+		legacy.update({"stripe_fee_account": None, "stripe_payout_account": None})
+		legacy.save(ignore_permissions=True)  # on already: saved, and the form says what is missing
+		self.assertEqual(len(legacy.books_missing()), 2)
+		invoice, session = self.pay(self.standin, 90)
+		self.assertEqual(
+			self.deliver(self.standin, "checkout.session.completed", session["id"])[1]["status"], "Paid"
+		)
+		link = frappe.get_doc("Invoice Payment Link", {"checkout_session_id": session["id"]})
+		entry = frappe.get_doc("Payment Entry", link.payment_entry)
+		self.assertEqual((flt(entry.paid_amount), list(entry.deductions)), (90, []))  # gross, as before
+		self.assertFalse(frappe.db.exists(STRIPE_TXN, {"sales_invoice": invoice.name}))
+
+	def test_another_integrations_money_on_the_same_stripe_account_is_left_alone(self):
+		intent = self.standin.money.settle_payment(5000, self.currency, {"site": "shop.example.com"})
+		refund = self.standin.refund(intent, 1000)
+		dispute_of = self.standin.money.settle_payment(7000, self.currency, {})
+		dispute = self.standin.open_dispute(dispute_of)
+		for event in (
+			("charge.refunded", refund["charge"]),
+			("charge.dispute.funds_withdrawn", dispute["id"]),
+		):
+			status, answer = self.deliver(self.standin, *event)
+			self.assertEqual((status, answer["booked"]), (200, 0))
+		txns = [refund["balance_transaction"], dispute["balance_transactions"][0]["id"]]
+		self.assertFalse(frappe.get_all(STRIPE_TXN, {"balance_transaction": ["in", txns]}))
+
+	def test_the_hourly_sync_books_what_no_webhook_brought(self):
+		from invoice_share.payments.sync import hourly_sync
+
+		standin = StripeStandIn().start()
+		self.addCleanup(standin.stop)
+		self.use(standin)
+		before = ledger_balance(self.settings.stripe_account)
+		invoice, _session = self.pay(standin, 30)  # its webhook never comes
+		standin.stripe_fee(120, self.currency)
+		hourly_sync()
+		self.assertEqual(frappe.db.get_value("Sales Invoice", invoice.name, "status"), "Paid")
 		self.assertEqual(ledger_balance(self.settings.stripe_account) - before, self.stripe_balance(standin))
 
 	def test_stripe_cannot_be_turned_on_without_the_books_accounts(self):

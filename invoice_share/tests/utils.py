@@ -126,26 +126,7 @@ def ensure_bank_account(company: str, name: str = "Stripe Clearing") -> str:
 
 def ensure_expense_account(company: str, name: str) -> str:
 	"""A non-group Expense account of the company."""
-	abbr = frappe.get_cached_value("Company", company, "abbr")
-	account = f"{name} - {abbr}"
-	if not frappe.db.exists("Account", account):
-		parent = frappe.db.get_value(
-			"Account",
-			{"company": company, "root_type": "Expense", "is_group": 1},
-			"name",
-			order_by="lft desc",
-		)
-		frappe.get_doc(
-			{
-				"doctype": "Account",
-				"account_name": name,
-				"company": company,
-				"parent_account": parent,
-				"root_type": "Expense",
-				"is_group": 0,
-			}
-		).insert(ignore_permissions=True)
-	return account
+	return demo.ensure_expense_gl_account(company, name)
 
 
 def configure_stripe(standin, **overrides) -> None:

@@ -44,6 +44,9 @@ invoice_share.add_buttons = function (frm, status, can_write, can_print) {
 	if (can_print) {
 		frm.add_custom_button(__("Copy download link"), () => invoice_share.download_link(), group);
 	}
+	if (status.can_refund_via_stripe) {
+		frm.add_custom_button(__("Refund via Stripe"), () => invoice_share.refund(frm));
+	}
 	if (!can_write) return;
 	if (status.can_pay_online) {
 		frm.add_custom_button(__("Create payment link"), () => invoice_share.payment_link(), group);
@@ -206,4 +209,40 @@ invoice_share.show_url = function (title, url, description) {
 		},
 	});
 	dialog.show();
+};
+
+// A credit note paid back to the card the invoice was paid with: the amount is at most what the
+// credit note pays back and what is left of the payment (the server checks both).
+invoice_share.refund = function (frm) {
+	const owed = Math.abs(flt(frm.doc.outstanding_amount));
+	frappe.prompt(
+		{
+			fieldname: "amount",
+			fieldtype: "Currency",
+			label: __("Amount to Refund"),
+			options: "currency",
+			default: owed,
+			reqd: 1,
+		},
+		({ amount }) =>
+			frappe
+				.call({
+					method: "invoice_share.api.refund_via_stripe",
+					args: { credit_note: frm.doc.name, amount },
+					freeze: true,
+					freeze_message: __("Asking Stripe for the refund…"),
+				})
+				.then((r) => {
+					const answer = r.message || {};
+					frappe.show_alert({
+						message: answer.payment_entry
+							? __("Refunded through Stripe and booked as {0}.", [answer.payment_entry])
+							: __("Refund {0} asked of Stripe; it is booked when Stripe reports it.", [answer.refund]),
+						indicator: "green",
+					});
+					frm.reload_doc();
+				}),
+		__("Refund via Stripe"),
+		__("Refund")
+	);
 };
