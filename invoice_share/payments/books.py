@@ -402,7 +402,11 @@ def _tell(link, move: ledger.Movement, voucher, context: dict) -> None:
 		due_by = ((context.get("dispute") or {}).get("evidence_details") or {}).get("due_by")
 		note = _(
 			"The buyer's bank disputed this payment: Stripe withdrew {0} and its dispute fee ({1}). Respond in Stripe by {2}."
-		).format(money, voucher.name, when(due_by) if due_by else _("the deadline Stripe shows"))
+		).format(
+			money,
+			voucher.name,
+			frappe.utils.format_datetime(when(due_by)) if due_by else _("the deadline Stripe shows"),
+		)
 		notices.notify_seller(link.sales_invoice, note, "notify_on_payment")
 	elif move.kind == ledger.DISPUTE_REVERSAL:
 		note = _("The dispute was decided for you: Stripe reinstated {0} ({1}).").format(money, voucher.name)

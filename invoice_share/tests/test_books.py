@@ -29,8 +29,6 @@ from invoice_share.tests.utils import (
 	test_company,
 )
 
-test_ignore = ["Sales Invoice", "Customer", "Company", "Payment Entry"]
-
 
 def ledger_balance(account: str) -> Decimal:
 	"""The account's balance in its own currency, from the General Ledger."""

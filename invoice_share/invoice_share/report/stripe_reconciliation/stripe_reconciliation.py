@@ -13,6 +13,7 @@ from frappe import _
 from frappe.query_builder.functions import Sum
 from frappe.utils import flt, get_system_timezone, getdate
 
+from invoice_share.core.formats import from_timestamp
 from invoice_share.payments import ledger
 from invoice_share.payments.amounts import from_minor_units
 from invoice_share.payments.books import STRIPE_TXN, books_accounts, books_company
@@ -83,7 +84,7 @@ def execute(filters=None):
 				"problem": _("At Stripe, not booked"),
 				"reference": bt["id"],
 				"kind": _(move.kind),
-				"date": getdate(datetime.datetime.fromtimestamp(move.created)),
+				"date": getdate(from_timestamp(move.created)),
 				"net": flt(move.net),
 				"currency": move.currency,
 			}
