@@ -1,6 +1,8 @@
 """The Sales Invoice as every capability takes it: loaded with a permission check, refused when it
 is a draft or cancelled, locked for a short step, and a line on its timeline."""
 
+from contextlib import contextmanager
+
 import frappe
 from frappe import _
 
@@ -70,3 +72,20 @@ def add_timeline_line(invoice_name: str, text: str) -> None:
 			"content": text,
 		}
 	).insert(ignore_permissions=True)
+
+
+@contextmanager
+def posting_for_guests():
+	"""Let a guest's request (Stripe's webhook, the buyer's return page) post vouchers: as the
+	system, since a Guest cannot own documents. A signed-in user (a refund or a sync from the
+	desk) posts as themselves; vouchers are made with ignore_permissions either way. Switching
+	the user of a signed-in request would end their session (`frappe.set_user` replaces it)."""
+	user = frappe.session.user
+	if user != "Guest":
+		yield
+		return
+	frappe.set_user("Administrator")
+	try:
+		yield
+	finally:
+		frappe.set_user(user)

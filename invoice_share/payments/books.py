@@ -23,7 +23,7 @@ import frappe
 from frappe import _
 from frappe.utils import flt, getdate, nowdate
 
-from invoice_share.core.documents import add_timeline_line
+from invoice_share.core.documents import add_timeline_line, posting_for_guests
 from invoice_share.core.formats import from_timestamp
 from invoice_share.core.settings import get_settings
 from invoice_share.payments import ledger
@@ -224,17 +224,13 @@ def book_movement(move: ledger.Movement, accounts, *, link=None, context: dict |
 	if not claim(move, accounts.company, **links):
 		return False
 	_check_currency(move, accounts)
-	current_user = frappe.session.user
-	frappe.set_user("Administrator")  # a guest's webhook books as the system
-	try:
+	with posting_for_guests():
 		if move.kind == ledger.REFUND:
 			voucher = _refund_entry(move, accounts, invoice, context.get("refund") or {})
 		elif move.kind == ledger.REFUND_FAILURE:
 			voucher = _refund_failure_entry(move, accounts, invoice)
 		else:
 			voucher = _journal_entry(move, accounts, invoice, context)
-	finally:
-		frappe.set_user(current_user)
 	record_voucher(move.balance_transaction, voucher)
 	if link:
 		_tell(link, move, voucher, context)

@@ -9,7 +9,7 @@ import frappe
 from frappe import _
 from frappe.utils import flt, fmt_money, getdate, now_datetime, nowdate
 
-from invoice_share.core.documents import add_timeline_line
+from invoice_share.core.documents import add_timeline_line, posting_for_guests
 from invoice_share.core.settings import get_settings
 from invoice_share.notifications import notices
 from invoice_share.payments import amounts, books, ledger
@@ -281,10 +281,8 @@ def _make_payment_entry(link, taken: float, payment_intent: str, balance_transac
 				_("Stripe balance transaction {0} is booked already.").format(move.balance_transaction),
 				title=_("Booked Already"),
 			)
-	current_user = frappe.session.user
-	# Guests (the webhook, the return page) cannot post; the entry is made as Administrator.
-	frappe.set_user("Administrator")
-	try:
+	# Guests (the webhook, the return page) post as the system; a desk user as themselves.
+	with posting_for_guests():
 		# The buyer was quoted on the day the link was made: an early-payment discount offered
 		# then is honoured.
 		entry, matched = build_payment_entry(
@@ -304,8 +302,6 @@ def _make_payment_entry(link, taken: float, payment_intent: str, balance_transac
 		entry.submit()
 		if move:
 			books.record_voucher(move.balance_transaction, entry)
-	finally:
-		frappe.set_user(current_user)
 	return entry, matched, owed
 
 

@@ -64,8 +64,10 @@ class BooksTestCase(TestCase):
 		response = webhook.handle(payload, signature)
 		return response.status_code, json.loads(response.get_data())["message"]
 
-	def pay(self, standin, rate: float, customer: str | None = None):
-		invoice = make_invoice(rate=rate, qty=1, customer=customer)
+	def pay(self, standin, rate: float, customer: str | None = None, currency=None, conversion_rate=1):
+		invoice = make_invoice(
+			rate=rate, qty=1, customer=customer, currency=currency, conversion_rate=conversion_rate
+		)
 		url = api.create_payment_link(invoice.name)["invoice_payment_details"]["payment_url"]
 		session = standin.complete_session(url.rsplit("/", 1)[1])
 		return invoice, session
@@ -417,7 +419,7 @@ class TestBooks(BooksTestCase):
 # Random histories, events late, shuffled and repeated.
 _actions = st.lists(
 	st.one_of(
-		st.tuples(st.just("pay"), st.integers(5, 900)),
+		st.tuples(st.just("pay"), st.integers(5, 900), st.booleans()),  # in the company's currency or not
 		st.tuples(st.just("refund"), st.integers(0, 30), st.integers(1, 100)),
 		st.tuples(st.just("fail_refund"), st.integers(0, 30)),
 		st.tuples(st.just("dispute"), st.integers(0, 30)),
@@ -443,11 +445,21 @@ class TestRandomHistories(BooksTestCase):
 		shuffle = random.Random(seed)
 		frappe.db.savepoint("invoice_share_history")
 		standin = StripeStandIn().start()
+		multi_currency = None
 		try:
 			self.use(standin)
 			standin.money.fee_rate, standin.money.fee_fixed = Decimal(fee_bp) / 10000, 30
 			before = ledger_balance(self.settings.stripe_account)
 			customer = ensure_customer("_Invoice Share History Customer")
+			# Payments in a second currency, which Stripe settles in the company's at its own rate
+			# (ERPNext's is 1.1).
+			self.foreign = "EUR" if self.currency != "EUR" else "USD"
+			frappe.db.set_value("Currency", self.foreign, "enabled", 1)
+			standin.money.settlement[self.foreign.lower()] = (self.currency.lower(), "1.0937")
+			multi_currency = change_settings(
+				"Accounts Settings", allow_multi_currency_invoices_against_single_party_account=1
+			)
+			multi_currency.__enter__()
 			intents, refunds, disputes, payouts, delivered = [], [], [], [], []
 			pending: list[tuple[str, str]] = []
 			for action in actions:
@@ -481,6 +493,8 @@ class TestRandomHistories(BooksTestCase):
 			self.assertEqual(len(set(booked)), len(booked))
 		finally:
 			standin.stop()
+			if multi_currency is not None:
+				multi_currency.__exit__(None, None, None)
 			frappe.db.rollback(save_point="invoice_share_history")
 
 	def unannounced_fees(self, standin) -> Decimal:
@@ -498,7 +512,8 @@ class TestRandomHistories(BooksTestCase):
 		kind = action[0]
 		try:
 			if kind == "pay":
-				_invoice, session = self.pay(standin, action[1], customer)
+				foreign = {"currency": self.foreign, "conversion_rate": 1.1} if action[2] else {}
+				_invoice, session = self.pay(standin, action[1], customer, **foreign)
 				intents.append(session["payment_intent"])
 				return [("checkout.session.completed", session["id"])]
 			if kind == "refund" and intents:

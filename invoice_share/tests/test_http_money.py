@@ -221,3 +221,64 @@ class TestReviewedMoneyOverHttp(StripeHttpTestCase):
 			headers={"X-Forwarded-For": stripe_ip, "Stripe-Signature": self.standin.sign(payload)},
 		)
 		self.assertEqual(signed.status_code, 200, signed.text)
+
+
+class TestBooksOverHttp(StripeHttpTestCase):
+	"""Stripe delivers each event several times, some at once, to the live server and its two
+	processes: every movement of money is still booked by exactly one voucher."""
+
+	def test_concurrent_and_repeated_deliveries_book_each_movement_once(self):
+		from decimal import Decimal
+
+		from invoice_share.payments.amounts import from_minor_units
+		from invoice_share.payments.books import STRIPE_TXN
+		from invoice_share.tests.test_books import ledger_balance
+		from invoice_share.tests.utils import test_company
+
+		self.standin.money.fee_rate, self.standin.money.fee_fixed = Decimal("0.029"), 30
+		self.addCleanup(setattr, self.standin.money, "fee_rate", Decimal(0))
+		self.addCleanup(setattr, self.standin.money, "fee_fixed", 0)
+		settings = frappe.get_single("Invoice Share Settings")
+		currency = frappe.get_cached_value("Company", test_company(), "default_currency")
+		before = ledger_balance(settings.stripe_account)
+		invoices = [make_invoice(rate=rate, qty=1) for rate in (31, 47, 53)]
+		frappe.db.commit()
+		sessions = []
+		for invoice in invoices:
+			answer = self.call("POST", "create_payment_link", sales_invoice=invoice.name)
+			self.assertEqual(answer.status_code, 200, answer.text)
+			url = answer.json()["message"]["invoice_payment_details"]["payment_url"]
+			sessions.append(self.standin.complete_session(url.rsplit("/", 1)[1]))
+		refund = self.standin.refund(sessions[0]["payment_intent"], 500)
+		payout = self.standin.payout(currency)
+		events = [("checkout.session.completed", session["id"]) for session in sessions]
+		events += [("charge.refunded", refund["charge"]), ("payout.paid", payout["id"])]
+		deliveries = events * 4
+		random_order = __import__("random").Random(7)
+		random_order.shuffle(deliveries)
+
+		def as_stripe_sends(event):
+			"""Delivered until it is answered 2xx, as Stripe retries."""
+			for _ in range(6):
+				status, _body = self.standin.deliver(*event)
+				if status < 500:
+					return status
+				time.sleep(0.5)
+			return status
+
+		with ThreadPoolExecutor(max_workers=8) as pool:
+			statuses = list(pool.map(as_stripe_sends, deliveries))
+		self.assertEqual(statuses, [200] * len(deliveries))
+		frappe.db.rollback()  # read what the server committed
+		for bt in self.standin.balance_transactions():
+			rows = frappe.get_all(
+				STRIPE_TXN, {"balance_transaction": bt["id"]}, ["voucher_type", "voucher_no"]
+			)
+			self.assertEqual(len(rows), 1, bt)
+			self.assertEqual(frappe.db.get_value(rows[0].voucher_type, rows[0].voucher_no, "docstatus"), 1)
+		for invoice in invoices:
+			self.assertEqual(frappe.db.get_value("Sales Invoice", invoice.name, "status"), "Paid")
+		self.assertEqual(
+			ledger_balance(settings.stripe_account) - before,
+			from_minor_units(self.standin.balance().get(currency.lower(), 0), currency),
+		)

@@ -12,6 +12,15 @@ def before_tests():
 	from erpnext.setup.utils import before_tests as erpnext_before_tests
 
 	erpnext_before_tests()
+	# The role permissions as shipped, and Payment Entries accepted, whatever a run that was
+	# stopped half-way (or a site's own customizing) left behind: the tests read them as standard.
+	from frappe.permissions import reset_perms
+
+	for doctype in ("Sales Invoice", "Invoice Share Link", "Invoice Payment Link", "Payment Entry"):
+		if frappe.db.exists("Custom DocPerm", {"parent": doctype}):
+			reset_perms(doctype)
+	accept_payment_entries()
+	frappe.db.commit()
 
 
 def test_company() -> str:
@@ -307,14 +316,30 @@ def restore_permissions_after(test, *doctypes: str) -> None:
 
 def grant(test, doctype: str, role: str, **ptypes: int) -> None:
 	"""Give `role` these permissions on `doctype` (level 0, read unless told otherwise) until `test`
-	is done. Committed, and the doctype's cached metadata cleared after the commit: the live server
-	and its worker read the permissions too, and one of them may cache the doctype's metadata from
-	the database between an uncommitted change and the test's own reading of it."""
+	is done, when the role's rule is put back as it was. Committed, and the doctype's cached
+	metadata cleared after the commit: the live server and its worker read the permissions too,
+	and one of them may cache the doctype's metadata from the database between an uncommitted
+	change and the test's own reading of it."""
 	from frappe.permissions import add_permission, update_permission_property
 
 	restore_permissions_after(test, doctype)
+	ptypes = {"read": 1, **ptypes}
+	rule = {"parent": doctype, "role": role, "permlevel": 0, "if_owner": 0}
+	before = frappe.db.get_value("Custom DocPerm", rule, ["name", *ptypes], as_dict=True)
 	add_permission(doctype, role, 0)  # nothing if the role has its rule at level 0 already
-	for ptype, value in {"read": 1, **ptypes}.items():
+	for ptype, value in ptypes.items():
 		update_permission_property(doctype, role, 0, ptype, value)
 	frappe.db.commit()
 	frappe.clear_cache(doctype=doctype)
+
+	def put_back():
+		frappe.set_user("Administrator")
+		if before:
+			for ptype in ptypes:
+				update_permission_property(doctype, role, 0, ptype, before[ptype])
+		elif frappe.db.exists("Custom DocPerm", rule):
+			frappe.db.delete("Custom DocPerm", rule)
+		frappe.db.commit()
+		frappe.clear_cache(doctype=doctype)
+
+	test.addCleanup(put_back)  # before restore_permissions_after's own (cleanups run last first)

@@ -269,6 +269,7 @@ class TestInvoiceShareLink(TestCase):
 				"payment_status",
 				"online_payment_status",
 				"can_pay_online",
+				"can_refund_via_stripe",
 			},
 		)
 		self.assertEqual(
