@@ -21,6 +21,8 @@ def before_tests():
 			reset_perms(doctype)
 	accept_payment_entries()
 	frappe.db.commit()
+	for doctype in ("Sales Invoice", "Invoice Share Link", "Invoice Payment Link", "Payment Entry"):
+		frappe.clear_cache(doctype=doctype)  # reset_perms leaves the cached metadata as it was
 
 
 def test_company() -> str:
@@ -310,6 +312,8 @@ def restore_permissions_after(test, *doctypes: str) -> None:
 		for doctype in fresh:
 			reset_perms(doctype)
 		frappe.db.commit()  # an earlier DDL in the run may have committed what the test added
+		for doctype in fresh:
+			frappe.clear_cache(doctype=doctype)  # reset_perms leaves the cached metadata as it was
 
 	test.addCleanup(restore)
 
