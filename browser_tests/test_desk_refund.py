@@ -7,28 +7,18 @@ import os
 import re
 
 import pytest
+from chromium import CHROMIUM, CHROMIUM_ARGS
 
 playwright = pytest.importorskip("playwright.sync_api")
 
 BASE_URL = os.environ.get("INVOICE_SHARE_TEST_URL", "").rstrip("/")
 CREDIT_NOTE = os.environ.get("INVOICE_SHARE_TEST_CREDIT_NOTE", "")
 PASSWORD = os.environ.get("INVOICE_SHARE_ADMIN_PASSWORD", "admin")
-CHROMIUM = os.environ.get("INVOICE_SHARE_CHROMIUM", "/usr/bin/chromium")
 USER = "refunds@seller.example"
 
 pytestmark = pytest.mark.skipif(
 	not (BASE_URL and CREDIT_NOTE), reason="needs a live site and a credit note: scripts/test sets them"
 )
-
-CHROMIUM_ARGS = [
-	"--no-sandbox",
-	"--disable-gpu",
-	"--disable-quic",
-	"--no-first-run",
-	"--disable-background-networking",
-	"--disable-component-update",
-	"--disable-sync",
-]
 
 
 def test_an_accounts_user_refunds_a_credit_note_through_stripe():
@@ -66,7 +56,9 @@ def test_an_accounts_user_refunds_a_credit_note_through_stripe():
 		dialog.wait_for(timeout=30_000)
 		amount = dialog.locator("input[data-fieldname='amount']")
 		# Offered: what the credit note pays back.
-		assert float(re.sub(r"[^0-9.]", "", amount.input_value())) == pytest.approx(-before["outstanding_amount"])
+		assert float(re.sub(r"[^0-9.]", "", amount.input_value())) == pytest.approx(
+			-before["outstanding_amount"]
+		)
 		dialog.locator(".btn-primary", has_text="Refund").click()
 		page.get_by_text(re.compile(r"Refunded through Stripe and booked as ")).first.wait_for(timeout=60_000)
 

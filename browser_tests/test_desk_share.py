@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from chromium import CHROMIUM, CHROMIUM_ARGS
 
 playwright = pytest.importorskip("playwright.sync_api")
 axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
@@ -15,24 +16,12 @@ BASE_URL = os.environ.get("INVOICE_SHARE_TEST_URL", "").rstrip("/")
 INVOICE = os.environ.get("INVOICE_SHARE_TEST_INVOICE", "")
 RETURN_PATH = os.environ.get("INVOICE_SHARE_TEST_RETURN_PATH", "")
 PASSWORD = os.environ.get("INVOICE_SHARE_ADMIN_PASSWORD", "admin")
-CHROMIUM = os.environ.get("INVOICE_SHARE_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("INVOICE_SHARE_SCREENSHOT_DIR", Path(__file__).parent / "screenshots"))
 GROUP = "Customer link"
 
 pytestmark = pytest.mark.skipif(
 	not (BASE_URL and INVOICE), reason="needs a live site: scripts/test sets INVOICE_SHARE_TEST_URL"
 )
-
-# A closed network: keep Chromium from reaching out at start-up.
-CHROMIUM_ARGS = [
-	"--no-sandbox",
-	"--disable-gpu",
-	"--disable-quic",
-	"--no-first-run",
-	"--disable-background-networking",
-	"--disable-component-update",
-	"--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-_ZERO_DECIMAL_CURRENCIES = {
+ZERO_DECIMAL_CURRENCIES = {
 	"bif",
 	"clp",
 	"djf",
@@ -34,7 +34,7 @@ _ZERO_DECIMAL_CURRENCIES = {
 	"xof",
 	"xpf",
 }
-_THREE_DECIMAL_CURRENCIES = {"bhd", "jod", "kwd", "omr", "tnd"}
+THREE_DECIMAL_CURRENCIES = {"bhd", "jod", "kwd", "omr", "tnd"}
 
 _OBJECT_PATH = re.compile(
 	r"^/v1/(payment_intents|charges|balance_transactions|refunds|disputes|payouts)/([^/]+)$"
@@ -64,9 +64,9 @@ def _id(prefix: str) -> str:
 
 def _exponent(currency: str) -> int:
 	currency = currency.lower()
-	if currency in _ZERO_DECIMAL_CURRENCIES:
+	if currency in ZERO_DECIMAL_CURRENCIES:
 		return 0
-	return 3 if currency in _THREE_DECIMAL_CURRENCIES else 2
+	return 3 if currency in THREE_DECIMAL_CURRENCIES else 2
 
 
 def convert_minor(amount: int, source: str, target: str, rate: Decimal | str | float) -> int:

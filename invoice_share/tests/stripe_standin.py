@@ -31,7 +31,12 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from invoice_share.tests.stripe_money import MoneyError, StripeMoney
+from invoice_share.tests.stripe_money import (
+	THREE_DECIMAL_CURRENCIES,
+	ZERO_DECIMAL_CURRENCIES,
+	MoneyError,
+	StripeMoney,
+)
 
 DEFAULT_SECRET_KEY = "sk_test_standin_4eC39HqLyjWDarjtT1zdp7dc"
 DEFAULT_WEBHOOK_SECRET = "whsec_standin_3fd6b1f0a9c24d2f8e5b7c1a"
@@ -41,24 +46,9 @@ MIN_EXPIRY_SECONDS = 30 * 60
 MAX_EXPIRY_SECONDS = 24 * 60 * 60
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
-_ZERO_DECIMAL = {
-	"bif",
-	"clp",
-	"djf",
-	"gnf",
-	"jpy",
-	"kmf",
-	"krw",
-	"mga",
-	"pyg",
-	"rwf",
-	"vnd",
-	"vuv",
-	"xaf",
-	"xof",
-	"xpf",
-}
-_THREE_DECIMAL = {"bhd", "jod", "kwd", "omr", "tnd"}
+# Stripe's currencies without minor units, and those with three decimals (stripe_money has them).
+_ZERO_DECIMAL = ZERO_DECIMAL_CURRENCIES
+_THREE_DECIMAL = THREE_DECIMAL_CURRENCIES
 _WHOLE_UNITS_TIMES_100 = {"isk", "ugx"}
 
 # Documented top-level parameters of POST /v1/checkout/sessions; anything else gets
