@@ -65,24 +65,29 @@ def books_company(settings=None) -> str | None:
 	return company if books_accounts(company, settings) else None
 
 
-def _check_currency(move: ledger.Movement, accounts) -> None:
-	"""The Stripe account holds Stripe's balance in its own currency, the company's."""
+def currency_problem(move: ledger.Movement, accounts) -> str | None:
+	"""Why `move` cannot be booked as it is: the Stripe account holds Stripe's balance in its own
+	currency, the company's. None when it can."""
 	account_currency = frappe.get_cached_value("Account", accounts.stripe, "account_currency")
 	company_currency = frappe.get_cached_value("Company", accounts.company, "default_currency")
-	if move.currency != account_currency or move.currency != company_currency:
-		frappe.throw(
-			_(
-				"Stripe settled {0} in {1}, but the Stripe account {2} is in {3} and company {4} keeps its books in {5}. Book it by hand, or keep the Stripe balance in the company's currency."
-			).format(
-				move.balance_transaction,
-				move.currency,
-				frappe.bold(accounts.stripe),
-				account_currency,
-				frappe.bold(accounts.company),
-				company_currency,
-			),
-			title=_("Stripe Currency"),
-		)
+	if move.currency == account_currency == company_currency:
+		return None
+	return _(
+		"Stripe settled {0} in {1}, but the Stripe account {2} is in {3} and company {4} keeps its books in {5}. Book it by hand, or keep the Stripe balance in the company's currency."
+	).format(
+		move.balance_transaction,
+		move.currency,
+		frappe.bold(accounts.stripe),
+		account_currency,
+		frappe.bold(accounts.company),
+		company_currency,
+	)
+
+
+def _check_currency(move: ledger.Movement, accounts) -> None:
+	problem = currency_problem(move, accounts)
+	if problem:
+		frappe.throw(problem, title=_("Stripe Currency"))
 
 
 # -- the record of what is booked -----------------------------------------------------------
@@ -221,9 +226,16 @@ def book_movement(move: ledger.Movement, accounts, *, link=None, context: dict |
 		"payment_link": link.name if link else None,
 		"payout": context.get("in_payout"),
 	}
+	problem = currency_problem(move, accounts)
+	if problem:
+		# Not booked, and said where a person looks (the link, the reconciliation report); Stripe's
+		# event is answered, since delivering it again would not change the currency.
+		if link:
+			frappe.db.set_value(PAYMENT_LINK, link.name, {"needs_attention": 1, "attention_note": problem})
+		frappe.log_error(title="Invoice Share: a Stripe movement in another currency", message=problem)
+		return False
 	if not claim(move, accounts.company, **links):
 		return False
-	_check_currency(move, accounts)
 	with posting_for_guests():
 		if move.kind == ledger.REFUND:
 			voucher = _refund_entry(move, accounts, invoice, context.get("refund") or {})

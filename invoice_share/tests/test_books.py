@@ -389,6 +389,28 @@ class TestBooks(BooksTestCase):
 		txns = [refund["balance_transaction"], dispute["balance_transactions"][0]["id"]]
 		self.assertFalse(frappe.get_all(STRIPE_TXN, {"balance_transaction": ["in", txns]}))
 
+	def test_money_in_a_currency_the_books_are_not_kept_in_is_flagged_not_booked(self):
+		"""Stripe keeps a balance in EUR (no settlement into the company's currency)."""
+		foreign = "EUR" if self.currency != "EUR" else "USD"
+		frappe.db.set_value("Currency", foreign, "enabled", 1)
+		with change_settings(
+			"Accounts Settings", allow_multi_currency_invoices_against_single_party_account=1
+		):
+			invoice, session = self.pay(
+				self.standin, 50, ensure_customer(f"_Invoice Share {foreign} Customer"), foreign, 1.1
+			)
+			self.assertEqual(self.deliver(self.standin, "checkout.session.completed", session["id"])[0], 500)
+		link = frappe.get_doc("Invoice Payment Link", {"checkout_session_id": session["id"]})
+		self.assertEqual((link.status, link.needs_attention), ("Received", 1))
+		self.assertIn(f"in {foreign}", link.last_error)
+		refund = self.standin.refund(session["payment_intent"], 1000)
+		status, answer = self.deliver(self.standin, "refund.updated", refund["id"])
+		self.assertEqual((status, answer["booked"]), (200, 0))  # answered: a retry changes nothing
+		link.reload()
+		self.assertIn(f"in {foreign}", link.attention_note)
+		self.assertFalse(frappe.db.exists(STRIPE_TXN, refund["balance_transaction"]))
+		self.assertNotEqual(frappe.db.get_value("Sales Invoice", invoice.name, "status"), "Paid")
+
 	def test_the_hourly_sync_books_what_no_webhook_brought(self):
 		from invoice_share.payments.sync import hourly_sync
 
