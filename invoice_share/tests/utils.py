@@ -1,6 +1,8 @@
 """Fixtures for the bench suite: a company (via ERPNext's own test set-up), a customer, an item,
 and submitted invoices to share. Nothing here is used outside tests."""
 
+import time
+
 import frappe
 from frappe.utils import add_days, nowdate
 
@@ -300,6 +302,16 @@ def days_later(days: int):
 	return mock.patch("frappe.utils.data.now_datetime", lambda: real() + datetime.timedelta(days=days))
 
 
+def forget_cached_permissions(doctype: str) -> None:
+	"""Clear the doctype's cached metadata (and so its role permissions) after a commit, twice: the
+	live server's worker may have read the metadata before the commit and write it to Redis just
+	after our first clear (it renders PDFs after each commit that shares a link)."""
+	frappe.clear_cache(doctype=doctype)
+	time.sleep(0.3)
+	frappe.clear_cache(doctype=doctype)
+	frappe.local.role_permissions = {}
+
+
 def restore_permissions_after(test, *doctypes: str) -> None:
 	"""Put the doctypes' role permissions back as they were once `test` is done: a test that adds
 	Custom DocPerms must not change what later tests (in this run or the next) may read."""
@@ -313,7 +325,7 @@ def restore_permissions_after(test, *doctypes: str) -> None:
 			reset_perms(doctype)
 		frappe.db.commit()  # an earlier DDL in the run may have committed what the test added
 		for doctype in fresh:
-			frappe.clear_cache(doctype=doctype)  # reset_perms leaves the cached metadata as it was
+			forget_cached_permissions(doctype)  # reset_perms leaves the cached metadata as it was
 
 	test.addCleanup(restore)
 
@@ -334,7 +346,7 @@ def grant(test, doctype: str, role: str, **ptypes: int) -> None:
 	for ptype, value in ptypes.items():
 		update_permission_property(doctype, role, 0, ptype, value)
 	frappe.db.commit()
-	frappe.clear_cache(doctype=doctype)
+	forget_cached_permissions(doctype)
 
 	def put_back():
 		frappe.set_user("Administrator")
@@ -344,6 +356,6 @@ def grant(test, doctype: str, role: str, **ptypes: int) -> None:
 		elif frappe.db.exists("Custom DocPerm", rule):
 			frappe.db.delete("Custom DocPerm", rule)
 		frappe.db.commit()
-		frappe.clear_cache(doctype=doctype)
+		forget_cached_permissions(doctype)
 
 	test.addCleanup(put_back)  # before restore_permissions_after's own (cleanups run last first)

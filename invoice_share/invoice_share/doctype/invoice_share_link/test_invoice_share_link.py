@@ -12,6 +12,7 @@ from invoice_share.core.exceptions import AlreadySharedError, InvalidArgument, I
 from invoice_share.links import sharing, tokens
 from invoice_share.tests.utils import (
 	ensure_outgoing_email_account,
+	forget_cached_permissions,
 	grant,
 	make_invoice,
 	make_user,
@@ -240,6 +241,7 @@ class TestInvoiceShareLink(TestCase):
 		self.assertFalse(frappe.db.exists("Invoice Share Link", {"sales_invoice": invoice.name}))
 
 	def test_permissions(self):
+		forget_cached_permissions("Sales Invoice")  # as shipped, whatever an earlier test cached
 		invoice = make_invoice()
 		reader = make_user("share-reader@example.com", ["Accounts User", "Sales User"])
 		outsider = make_user("share-outsider@example.com", ["Website Manager"])
