@@ -105,48 +105,45 @@ def ensure_address(link_doctype: str, link_name: str, lines: tuple[str, str, str
 
 def ensure_bank_gl_account(company: str, name: str) -> str:
 	"""A non-group Bank account (in the chart of accounts) of the company."""
-	abbr = frappe.get_cached_value("Company", company, "abbr")
-	account = f"{name} - {abbr}"
-	if not frappe.db.exists("Account", account):
-		parent = frappe.db.get_value(
+
+	def parent():
+		return frappe.db.get_value(
 			"Account", {"company": company, "account_type": "Bank", "is_group": 1}, "name"
 		) or frappe.db.get_value(
 			"Account",
 			{"company": company, "root_type": "Asset", "is_group": 1, "parent_account": ["is", "set"]},
 			"name",
 		)
-		frappe.get_doc(
-			{
-				"doctype": "Account",
-				"account_name": name,
-				"company": company,
-				"parent_account": parent,
-				"account_type": "Bank",
-				"is_group": 0,
-			}
-		).insert(ignore_permissions=True)
-	return account
+
+	return _ensure_leaf_account(company, name, parent, account_type="Bank")
 
 
 def ensure_expense_gl_account(company: str, name: str) -> str:
 	"""A non-group Expense account of the company."""
-	abbr = frappe.get_cached_value("Company", company, "abbr")
-	account = f"{name} - {abbr}"
-	if not frappe.db.exists("Account", account):
-		parent = frappe.db.get_value(
+
+	def parent():
+		return frappe.db.get_value(
 			"Account",
 			{"company": company, "root_type": "Expense", "is_group": 1},
 			"name",
 			order_by="lft desc",
 		)
+
+	return _ensure_leaf_account(company, name, parent, root_type="Expense")
+
+
+def _ensure_leaf_account(company: str, name: str, parent, **kind) -> str:
+	"""The company's non-group account `name`, made once under the group `parent()` names."""
+	account = f"{name} - {frappe.get_cached_value('Company', company, 'abbr')}"
+	if not frappe.db.exists("Account", account):
 		frappe.get_doc(
 			{
 				"doctype": "Account",
 				"account_name": name,
 				"company": company,
-				"parent_account": parent,
-				"root_type": "Expense",
+				"parent_account": parent(),
 				"is_group": 0,
+				**kind,
 			}
 		).insert(ignore_permissions=True)
 	return account

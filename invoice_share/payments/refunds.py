@@ -70,8 +70,8 @@ def refund(credit_note, amount=None) -> dict:
 	owed = -flt(credit_note.outstanding_amount)
 	currency = credit_note.currency
 	gateway = get_gateway()
-	# What is left of each payment, as Stripe says (every call before anything is written).
-	payments = []
+	# The newest payment with something left to refund, as Stripe says (every call before anything
+	# is written; the older ones are asked only when the newer have nothing left).
 	for payment in refundable_payments(credit_note):
 		try:
 			intent = gateway.retrieve_payment_intent(payment.payment_intent)
@@ -80,8 +80,8 @@ def refund(credit_note, amount=None) -> dict:
 		charge = intent.get("latest_charge") or {}
 		left = int(charge.get("amount") or 0) - int(charge.get("amount_refunded") or 0)
 		if left > 0 and str(charge.get("currency") or "").upper() == currency.upper():
-			payments.append((payment, charge, left))
-	if not payments:
+			break
+	else:
 		frappe.throw(
 			_("Nothing is left to refund of the Stripe payments of invoice {0}.").format(
 				frappe.bold(credit_note.return_against)
@@ -89,7 +89,6 @@ def refund(credit_note, amount=None) -> dict:
 			exc=InvoiceStateError,
 			title=_("Nothing to Refund"),
 		)
-	payment, charge, left = payments[0]
 	cap = min(owed, flt(amounts.from_minor_units(left, currency)))
 	wanted = cap if amount in (None, "") else flt(amount)
 	if wanted <= 0 or wanted > cap:
